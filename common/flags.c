@@ -1,0 +1,62 @@
+/* Go-compatible command-line flag parsing for the daemons (see flags.h). */
+#include "common/flags.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+static const struct rdpi_flag *find(const struct rdpi_flag *flags, size_t n, const char *name,
+				    size_t len)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strlen(flags[i].name) == len && strncmp(flags[i].name, name, len) == 0)
+			return &flags[i];
+	return NULL;
+}
+
+int rdpi_flags_parse(int argc, char **argv, const struct rdpi_flag *flags, size_t nflags,
+		     rdpi_flag_fn fn, void *arg, int *ret_next, char *err, size_t errlen)
+{
+	int i = 0;
+	while (i < argc) {
+		const char *a = argv[i];
+		if (strcmp(a, "--") == 0) {
+			i++;
+			break;
+		}
+		if (a[0] != '-' || a[1] == '\0')
+			break;
+		const char *name = a + (a[1] == '-' ? 2 : 1);
+		const char *eq = strchr(name, '=');
+		size_t len = eq ? (size_t)(eq - name) : strlen(name);
+		const struct rdpi_flag *f = find(flags, nflags, name, len);
+		if (!f) {
+			snprintf(err, errlen, "flag provided but not defined: -%.*s", (int)len,
+				 name);
+			return -EINVAL;
+		}
+		const char *value;
+		if (eq) {
+			value = eq + 1;
+		} else if (f->is_bool) {
+			value = "true";
+		} else if (i + 1 < argc) {
+			value = argv[++i];
+		} else {
+			snprintf(err, errlen, "flag needs an argument: -%s", f->name);
+			return -EINVAL;
+		}
+		int rv = fn(arg, f, value, err, errlen);
+		if (rv < 0)
+			return rv;
+		i++;
+	}
+	*ret_next = i;
+	return 0;
+}
+
+void rdpi_flags_usage(FILE *out, const struct rdpi_flag *flags, size_t nflags)
+{
+	for (size_t i = 0; i < nflags; i++)
+		fprintf(out, "  --%-26s %s\n", flags[i].name, flags[i].help);
+}
