@@ -6,8 +6,8 @@
 #include <stdint.h>
 
 struct rdpi_daemon_ops {
-	int (*reload_fn)(void *arg);  /* SIGHUP; NULL ignores it */
-	void (*tick_fn)(void *arg);   /* every tick_ms; NULL for none */
+	int (*reload_fn)(void *arg); /* SIGHUP; NULL ignores it */
+	void (*tick_fn)(void *arg);  /* every tick_ms; NULL for none */
 	uint32_t tick_ms;
 	void *arg;
 };

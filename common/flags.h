@@ -8,9 +8,9 @@
 #include <stdio.h>
 
 struct rdpi_flag {
-	const char *name;     /* without dashes: "flow-limit" */
-	const char *cfg_key;  /* config key it overrides ("flowLimit"), or NULL */
-	bool is_bool;         /* takes no value; "--x=false" still accepted */
+	const char *name;    /* without dashes: "flow-limit" */
+	const char *cfg_key; /* config key it overrides ("flowLimit"), or NULL */
+	bool is_bool;	     /* takes no value; "--x=false" still accepted */
 	const char *help;
 };
 

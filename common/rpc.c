@@ -44,8 +44,9 @@ static int envelope_parse_json(const uint8_t *data, size_t len, struct rdpi_rpc_
 	if (t && !json_is_null(t)) {
 		if (!json_is_integer(t) || json_integer_value(t) < 0 ||
 		    json_integer_value(t) > UINT32_MAX) {
-			snprintf(err, errlen, "JSON envelope: \"timeoutMs\" must be a "
-					      "non-negative integer");
+			snprintf(err, errlen,
+				 "JSON envelope: \"timeoutMs\" must be a "
+				 "non-negative integer");
 			goto out;
 		}
 		env->timeout_ms = (uint32_t)json_integer_value(t);
@@ -224,8 +225,8 @@ static void ctx_send_reply(struct srv_ctx *c, enum rdpi_status st, const char *e
 			   const ProtobufCMessage *body)
 {
 	struct rdpi_rpc_server *srv = c->srv;
-	nng_msg *msg = c->json ? encode_reply_json(srv, st, error, body)
-			       : encode_reply_pb(st, error, body);
+	nng_msg *msg =
+	    c->json ? encode_reply_json(srv, st, error, body) : encode_reply_pb(st, error, body);
 	if (!msg && body) /* reply too big or OOM: say so instead */
 		msg = c->json ? encode_reply_json(srv, RDPI_STATUS_INTERNAL, "cannot encode reply",
 						  NULL)
@@ -277,8 +278,9 @@ static void handle_request(struct srv_ctx *c, nng_msg *msg)
 	struct rdpi_call *call = NULL;
 	int rv = rdpi_call_new(srv->opts.svc, env.method, &call);
 	if (rv < 0) {
-		snprintf(err, sizeof(err), rv == -ENOENT ? "unknown method \"%s\" for service %s"
-							 : "cannot create call for %s%s",
+		snprintf(err, sizeof(err),
+			 rv == -ENOENT ? "unknown method \"%s\" for service %s"
+				       : "cannot create call for %s%s",
 			 env.method, rv == -ENOENT ? rdpi_service_desc(srv->opts.svc)->name : "");
 		rdpi_rpc_envelope_fini(&env);
 		nng_msg_free(msg);
@@ -552,8 +554,8 @@ static enum rdpi_status map_nng(int rv, bool aborted, const char *url, char *err
 	return RDPI_STATUS_UNAVAILABLE;
 }
 
-static nng_msg *encode_request(const char *method, const ProtobufCMessage *req,
-			       uint32_t timeout_ms, size_t *ret_len)
+static nng_msg *encode_request(const char *method, const ProtobufCMessage *req, uint32_t timeout_ms,
+			       size_t *ret_len)
 {
 	Routerd__Dpi__V1__Request env = ROUTERD__DPI__V1__REQUEST__INIT;
 	env.method = (char *)method;
@@ -612,7 +614,8 @@ enum rdpi_status rdpi_rpc_client_call(struct rdpi_rpc_client *cl, const char *me
 	bool ctx_open = false;
 	struct inflight f = {0};
 	int rv;
-	if ((rv = nng_aio_alloc(&aio, NULL, NULL)) != 0 || (rv = nng_ctx_open(&ctx, cl->sock)) != 0) {
+	if ((rv = nng_aio_alloc(&aio, NULL, NULL)) != 0 ||
+	    (rv = nng_ctx_open(&ctx, cl->sock)) != 0) {
 		nng_msg_free(msg);
 		st = map_nng(rv, false, cl->url, err, errlen);
 		goto out;
@@ -655,7 +658,7 @@ enum rdpi_status rdpi_rpc_client_call(struct rdpi_rpc_client *cl, const char *me
 	}
 	rmsg = nng_aio_get_msg(aio);
 	Routerd__Dpi__V1__Reply *rep =
-		routerd__dpi__v1__reply__unpack(NULL, nng_msg_len(rmsg), nng_msg_body(rmsg));
+	    routerd__dpi__v1__reply__unpack(NULL, nng_msg_len(rmsg), nng_msg_body(rmsg));
 	if (!rep) {
 		snprintf(err, errlen, "malformed reply envelope from %s", cl->url);
 		st = RDPI_STATUS_INTERNAL;
@@ -663,11 +666,11 @@ enum rdpi_status rdpi_rpc_client_call(struct rdpi_rpc_client *cl, const char *me
 	}
 	st = (enum rdpi_status)rep->status;
 	if (st != RDPI_STATUS_OK) {
-		snprintf(err, errlen, "%s", rep->error && *rep->error ? rep->error
-								     : rdpi_status_name(st));
+		snprintf(err, errlen, "%s",
+			 rep->error && *rep->error ? rep->error : rdpi_status_name(st));
 	} else if (reply_desc) {
 		ProtobufCMessage *m =
-			protobuf_c_message_unpack(reply_desc, NULL, rep->body.len, rep->body.data);
+		    protobuf_c_message_unpack(reply_desc, NULL, rep->body.len, rep->body.data);
 		if (!m) {
 			snprintf(err, errlen, "malformed %s reply from %s", reply_desc->name,
 				 cl->url);

@@ -17,10 +17,10 @@ struct rdpi_rpc_client;
 #define RDPI_RPC_DEFAULT_MAX_MSG (4u * 1024u * 1024u)
 
 struct rdpi_rpc_server_opts {
-	const char *url;          /* "ipc:///run/routerd/dpi-classifier/default.ipc" */
+	const char *url; /* "ipc:///run/routerd/dpi-classifier/default.ipc" */
 	struct rdpi_service *svc;
-	unsigned contexts;        /* requests in flight, default 32 */
-	size_t max_msg;           /* larger requests are dropped by NNG, default 4 MiB */
+	unsigned contexts; /* requests in flight, default 32 */
+	size_t max_msg;	   /* larger requests are dropped by NNG, default 4 MiB */
 };
 
 /* Listen and serve. For ipc:// a stale socket file is replaced and the
@@ -35,9 +35,9 @@ struct rdpi_rpc_server_stats {
 void rdpi_rpc_server_stats(const struct rdpi_rpc_server *srv, struct rdpi_rpc_server_stats *ret);
 
 struct rdpi_rpc_client_opts {
-	size_t max_msg;           /* default 4 MiB, both directions */
-	uint32_t reconnect_min_ms;  /* default 20 */
-	uint32_t reconnect_max_ms;  /* default 1000 */
+	size_t max_msg;		   /* default 4 MiB, both directions */
+	uint32_t reconnect_min_ms; /* default 20 */
+	uint32_t reconnect_max_ms; /* default 1000 */
 };
 
 /* Dial url (ipc:// or tcp://) and keep redialling in the background; a peer
@@ -63,13 +63,13 @@ enum rdpi_status rdpi_rpc_client_call(struct rdpi_rpc_client *cl, const char *me
 /* ---- envelope decoding, exposed for the fuzzer and tests ------------------ */
 
 struct rdpi_rpc_envelope {
-	int json;                 /* 1 when the request was a JSON envelope */
+	int json; /* 1 when the request was a JSON envelope */
 	char method[64];
 	uint32_t timeout_ms;
-	const uint8_t *body;      /* protobuf body (owned by the envelope), when !json */
+	const uint8_t *body; /* protobuf body (owned by the envelope), when !json */
 	size_t body_len;
-	char *json_body;          /* JSON text of "body" (malloc'd), when json */
-	void *pb;                 /* decoded protobuf Request behind body */
+	char *json_body; /* JSON text of "body" (malloc'd), when json */
+	void *pb;	 /* decoded protobuf Request behind body */
 };
 
 /* Decode a request envelope (protobuf Request or JSON {"method","body",

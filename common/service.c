@@ -15,7 +15,7 @@
 #include "common/pbjson.h"
 
 #define ARENA_CHUNK 4096
-#define ERR_MAX 256
+#define ERR_MAX	    256
 
 struct arena_chunk {
 	struct arena_chunk *next;
@@ -60,30 +60,30 @@ struct rdpi_service {
 	pthread_t timer;
 	bool timer_started;
 	atomic_uint_fast64_t calls, ok, errors, deadline_exceeded, rejected_full, not_found,
-		in_flight;
+	    in_flight;
 };
 
 static const char *const status_names[] = {
-	[RDPI_STATUS_OK] = "OK",
-	[RDPI_STATUS_INVALID_ARGUMENT] = "INVALID_ARGUMENT",
-	[RDPI_STATUS_DEADLINE_EXCEEDED] = "DEADLINE_EXCEEDED",
-	[RDPI_STATUS_NOT_FOUND] = "NOT_FOUND",
-	[RDPI_STATUS_RESOURCE_EXHAUSTED] = "RESOURCE_EXHAUSTED",
-	[RDPI_STATUS_INTERNAL] = "INTERNAL",
-	[RDPI_STATUS_UNAVAILABLE] = "UNAVAILABLE",
+    [RDPI_STATUS_OK] = "OK",
+    [RDPI_STATUS_INVALID_ARGUMENT] = "INVALID_ARGUMENT",
+    [RDPI_STATUS_DEADLINE_EXCEEDED] = "DEADLINE_EXCEEDED",
+    [RDPI_STATUS_NOT_FOUND] = "NOT_FOUND",
+    [RDPI_STATUS_RESOURCE_EXHAUSTED] = "RESOURCE_EXHAUSTED",
+    [RDPI_STATUS_INTERNAL] = "INTERNAL",
+    [RDPI_STATUS_UNAVAILABLE] = "UNAVAILABLE",
 };
 
 static const int status_http[] = {
-	[RDPI_STATUS_OK] = 200,
-	[RDPI_STATUS_INVALID_ARGUMENT] = 400,
-	[RDPI_STATUS_DEADLINE_EXCEEDED] = 504,
-	[RDPI_STATUS_NOT_FOUND] = 404,
-	[RDPI_STATUS_RESOURCE_EXHAUSTED] = 429,
-	[RDPI_STATUS_INTERNAL] = 500,
-	[RDPI_STATUS_UNAVAILABLE] = 503,
+    [RDPI_STATUS_OK] = 200,
+    [RDPI_STATUS_INVALID_ARGUMENT] = 400,
+    [RDPI_STATUS_DEADLINE_EXCEEDED] = 504,
+    [RDPI_STATUS_NOT_FOUND] = 404,
+    [RDPI_STATUS_RESOURCE_EXHAUSTED] = 429,
+    [RDPI_STATUS_INTERNAL] = 500,
+    [RDPI_STATUS_UNAVAILABLE] = 503,
 };
 _Static_assert(sizeof(status_names) / sizeof(status_names[0]) ==
-		       sizeof(status_http) / sizeof(status_http[0]),
+		   sizeof(status_http) / sizeof(status_http[0]),
 	       "status tables differ");
 
 const char *rdpi_status_name(enum rdpi_status st)
@@ -377,8 +377,8 @@ static void *timer_main(void *arg)
 		uint64_t now = rdpi_monotonic_ns();
 		if (now < call->deadline_ns) {
 			struct timespec ts = {
-				.tv_sec = (time_t)(call->deadline_ns / 1000000000ull),
-				.tv_nsec = (long)(call->deadline_ns % 1000000000ull),
+			    .tv_sec = (time_t)(call->deadline_ns / 1000000000ull),
+			    .tv_nsec = (long)(call->deadline_ns % 1000000000ull),
 			};
 			pthread_cond_timedwait(&svc->timer_cond, &svc->lock, &ts);
 			continue;
@@ -492,8 +492,8 @@ void rdpi_service_stats(const struct rdpi_service *svc, struct rdpi_service_stat
 int rdpi_call_new(struct rdpi_service *svc, const char *method, struct rdpi_call **ret)
 {
 	const ProtobufCMethodDescriptor *md =
-		method ? protobuf_c_service_descriptor_get_method_by_name(svc->opts.desc, method)
-		       : NULL;
+	    method ? protobuf_c_service_descriptor_get_method_by_name(svc->opts.desc, method)
+		   : NULL;
 	if (!md || !svc->opts.handlers[md - svc->opts.desc->methods]) {
 		atomic_fetch_add(&svc->not_found, 1);
 		return -ENOENT;
@@ -524,7 +524,7 @@ void rdpi_call_free(struct rdpi_call *call)
 int rdpi_call_decode_pb(struct rdpi_call *call, const uint8_t *data, size_t len)
 {
 	ProtobufCMessage *m =
-		protobuf_c_message_unpack(call->method->input, &call->alloc, len, data);
+	    protobuf_c_message_unpack(call->method->input, &call->alloc, len, data);
 	if (!m) {
 		snprintf(call->handler_error, sizeof(call->handler_error),
 			 "cannot decode %s request as %s", call->method->name,
@@ -579,8 +579,8 @@ void rdpi_call_start(struct rdpi_call *call, uint32_t timeout_ms, rdpi_call_done
 		bool stopping = svc->stopping;
 		pthread_mutex_unlock(&svc->lock);
 		atomic_fetch_add(&svc->rejected_full, 1);
-		rdpi_call_fail(call, stopping ? RDPI_STATUS_UNAVAILABLE
-					      : RDPI_STATUS_RESOURCE_EXHAUSTED,
+		rdpi_call_fail(call,
+			       stopping ? RDPI_STATUS_UNAVAILABLE : RDPI_STATUS_RESOURCE_EXHAUSTED,
 			       stopping ? "service is stopping" : "request queue is full (%u)",
 			       svc->opts.queue_limit);
 		return;

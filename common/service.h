@@ -23,8 +23,8 @@ enum rdpi_status {
 	RDPI_STATUS_PENDING = -1,
 };
 
-const char *rdpi_status_name(enum rdpi_status st);  /* "OK", "UNAVAILABLE", ... */
-int rdpi_status_http_code(enum rdpi_status st);     /* 200, 400, 504, 404, 429/413, 500, 503 */
+const char *rdpi_status_name(enum rdpi_status st); /* "OK", "UNAVAILABLE", ... */
+int rdpi_status_http_code(enum rdpi_status st);	   /* 200, 400, 504, 404, 429/413, 500, 503 */
 
 struct rdpi_call;
 struct rdpi_service;
@@ -35,17 +35,17 @@ struct rdpi_service;
  * status, or RDPI_STATUS_PENDING and call rdpi_call_finish() exactly once
  * later from any thread. On error set a message with rdpi_call_set_error(). */
 typedef enum rdpi_status (*rdpi_method_fn)(void *arg, struct rdpi_call *call,
-					    const ProtobufCMessage *req, ProtobufCMessage *reply);
+					   const ProtobufCMessage *req, ProtobufCMessage *reply);
 
 struct rdpi_service_opts {
 	const ProtobufCServiceDescriptor *desc;
 	/* handlers indexed like desc->methods; a NULL entry answers NOT_FOUND */
 	const rdpi_method_fn *handlers;
 	void *arg;
-	unsigned workers;           /* worker threads, default 2 */
-	unsigned queue_limit;       /* queued calls before RESOURCE_EXHAUSTED, default 1024 */
-	uint32_t default_timeout_ms;  /* when the caller gives none, default 1000 */
-	uint32_t max_timeout_ms;      /* cap on any caller deadline, default 30000 */
+	unsigned workers;	     /* worker threads, default 2 */
+	unsigned queue_limit;	     /* queued calls before RESOURCE_EXHAUSTED, default 1024 */
+	uint32_t default_timeout_ms; /* when the caller gives none, default 1000 */
+	uint32_t max_timeout_ms;     /* cap on any caller deadline, default 30000 */
 	/* JSON options used by transports for this service's replies */
 	const struct rdpi_pbjson_opts *json_opts;
 };
@@ -88,23 +88,23 @@ void rdpi_call_start(struct rdpi_call *call, uint32_t timeout_ms, rdpi_call_done
 
 /* Finish a call without running it (transport-level errors). */
 void rdpi_call_fail(struct rdpi_call *call, enum rdpi_status st, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 /* Results, valid after done_fn until rdpi_call_free(). reply is NULL unless OK.
  * Before the call settles, rdpi_call_error() is the last decode error. */
 enum rdpi_status rdpi_call_status(const struct rdpi_call *call);
-const char *rdpi_call_error(const struct rdpi_call *call);  /* "" when none */
+const char *rdpi_call_error(const struct rdpi_call *call); /* "" when none */
 const ProtobufCMessage *rdpi_call_reply(const struct rdpi_call *call);
 const ProtobufCMethodDescriptor *rdpi_call_method(const struct rdpi_call *call);
 
 /* ---- handler side ---------------------------------------------------------- */
 
-void *rdpi_call_alloc(struct rdpi_call *call, size_t size);  /* zeroed, NULL on OOM */
+void *rdpi_call_alloc(struct rdpi_call *call, size_t size); /* zeroed, NULL on OOM */
 char *rdpi_call_strdup(struct rdpi_call *call, const char *s);
 char *rdpi_call_printf(struct rdpi_call *call, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 void rdpi_call_set_error(struct rdpi_call *call, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 /* Monotonic deadline (ns, CLOCK_MONOTONIC) and remaining budget in ms. */
 uint64_t rdpi_call_deadline_ns(const struct rdpi_call *call);
 uint32_t rdpi_call_remaining_ms(const struct rdpi_call *call);

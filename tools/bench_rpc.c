@@ -20,7 +20,7 @@
 #include "common/wire.h"
 #include "routerd/dpi/v1/classifier.pb-c.h"
 
-#define RUNS 5
+#define RUNS  5
 #define BATCH 64
 
 static unsigned iters = 5000;
@@ -69,7 +69,8 @@ static double bench_socketpair(void)
 	char buf[4096];
 	uint64_t t0 = rdpi_monotonic_ns();
 	for (unsigned i = 0; i < iters; i++) {
-		if (write(sv[0], payload, sizeof(payload)) < 0 || read(sv[0], buf, sizeof(buf)) <= 0)
+		if (write(sv[0], payload, sizeof(payload)) < 0 ||
+		    read(sv[0], buf, sizeof(buf)) <= 0)
 			break;
 	}
 	double r = iters / secs(t0);
@@ -154,7 +155,7 @@ static enum rdpi_status h_batch(void *arg, struct rdpi_call *call, const Protobu
 	Routerd__Dpi__V1__ClassifyBatchReply *rep = (void *)reply;
 	rep->results = rdpi_call_alloc(call, sizeof(*rep->results) * (b->n_requests + 1));
 	Routerd__Dpi__V1__ClassifyResult *res =
-		rdpi_call_alloc(call, sizeof(*res) * (b->n_requests + 1));
+	    rdpi_call_alloc(call, sizeof(*res) * (b->n_requests + 1));
 	if (!rep->results || !res)
 		return RDPI_STATUS_INTERNAL;
 	for (size_t i = 0; i < b->n_requests; i++) {
@@ -282,13 +283,14 @@ int main(int argc, char **argv)
 	struct rdpi_rpc_client *cl = NULL;
 	struct rdpi_httpshim *shim = NULL;
 	static const struct rdpi_httpshim_route routes[] = {
-		{"GET", "/v1/status", "Status", 0},
-		{"POST", "/v1/classify", "Classify", 0},
+	    {"GET", "/v1/status", "Status", 0},
+	    {"POST", "/v1/classify", "Classify", 0},
 	};
 	if (rdpi_service_new(&so, &svc) < 0)
 		return 1;
 	struct rdpi_rpc_server_opts ro = {.url = url, .svc = svc};
-	struct rdpi_httpshim_opts ho = {.unix_path = sock, .svc = svc, .routes = routes, .nroutes = 2};
+	struct rdpi_httpshim_opts ho = {
+	    .unix_path = sock, .svc = svc, .routes = routes, .nroutes = 2};
 	if (rdpi_rpc_server_start(&ro, &srv) < 0 || rdpi_rpc_client_new(url, NULL, &cl) < 0 ||
 	    rdpi_httpshim_start(&ho, &shim) < 0) {
 		fprintf(stderr, "bench_rpc: cannot start the stack\n");
@@ -304,7 +306,8 @@ int main(int argc, char **argv)
 		 "POST /v1/classify HTTP/1.1\r\nHost: unix\r\nConnection: close\r\n"
 		 "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s",
 		 strlen(classify_body), classify_body);
-	const char *http_status = "GET /v1/status HTTP/1.1\r\nHost: unix\r\nConnection: close\r\n\r\n";
+	const char *http_status =
+	    "GET /v1/status HTTP/1.1\r\nHost: unix\r\nConnection: close\r\n\r\n";
 
 	double sp[RUNS], pn[RUNS], one[RUNS], bat[RUNS], hs[RUNS], hc[RUNS];
 	for (int r = 0; r < RUNS; r++) {

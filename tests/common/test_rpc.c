@@ -151,10 +151,10 @@ static void next_url(void)
 static int start_server(struct fixture *f, size_t max_msg)
 {
 	struct rdpi_service_opts so = {
-		.desc = &routerd__dpi__v1__classifier__descriptor,
-		.handlers = handlers,
-		.workers = 4,
-		.json_opts = rdpi_wire_json_opts(),
+	    .desc = &routerd__dpi__v1__classifier__descriptor,
+	    .handlers = handlers,
+	    .workers = 4,
+	    .json_opts = rdpi_wire_json_opts(),
 	};
 	int rv = rdpi_service_new(&so, &f->svc);
 	if (rv < 0)
@@ -219,8 +219,7 @@ static void test_rpc_roundtrip(void **state)
 	struct fixture *f = *state;
 	Routerd__Dpi__V1__ClassifyResult *res = NULL;
 	char err[256];
-	assert_int_equal(call_classify(f->cl, 53168, 1000, &res, err, sizeof(err)),
-			 RDPI_STATUS_OK);
+	assert_int_equal(call_classify(f->cl, 53168, 1000, &res, err, sizeof(err)), RDPI_STATUS_OK);
 	assert_non_null(res);
 	assert_string_equal(res->appname, "tls");
 	assert_string_equal(res->srcaddress, "192.0.2.10");
@@ -246,9 +245,9 @@ static void test_rpc_unknown_method(void **state)
 	struct fixture *f = *state;
 	char err[256];
 	Routerd__Dpi__V1__Empty e = ROUTERD__DPI__V1__EMPTY__INIT;
-	assert_int_equal(rdpi_rpc_client_call(f->cl, "ResetFlow", &e.base, NULL, 1000, NULL, err,
-					      sizeof(err)),
-			 RDPI_STATUS_NOT_FOUND);
+	assert_int_equal(
+	    rdpi_rpc_client_call(f->cl, "ResetFlow", &e.base, NULL, 1000, NULL, err, sizeof(err)),
+	    RDPI_STATUS_NOT_FOUND);
 	assert_non_null(strstr(err, "unknown method \"ResetFlow\""));
 }
 
@@ -259,9 +258,9 @@ static void test_rpc_bad_body(void **state)
 	/* a Healthz reply is not a valid ClassifyRequest: field 1 is a bool there */
 	Routerd__Dpi__V1__ClassifierStats junk = ROUTERD__DPI__V1__CLASSIFIER_STATS__INIT;
 	junk.requests = 5; /* field 1 varint, but ClassifyRequest.packet is bytes */
-	assert_int_equal(rdpi_rpc_client_call(f->cl, "Classify", &junk.base, NULL, 1000, NULL, err,
-					      sizeof(err)),
-			 RDPI_STATUS_INVALID_ARGUMENT);
+	assert_int_equal(
+	    rdpi_rpc_client_call(f->cl, "Classify", &junk.base, NULL, 1000, NULL, err, sizeof(err)),
+	    RDPI_STATUS_INVALID_ARGUMENT);
 	assert_non_null(strstr(err, "cannot decode Classify request"));
 }
 
@@ -324,8 +323,8 @@ static void *slow_status(void *arg)
 	Routerd__Dpi__V1__Empty e = ROUTERD__DPI__V1__EMPTY__INIT;
 	ProtobufCMessage *m = NULL;
 	a->st = rdpi_rpc_client_call(a->cl, "Status", &e.base,
-				     &routerd__dpi__v1__classifier_status__descriptor, 5000, &m, NULL,
-				     0);
+				     &routerd__dpi__v1__classifier_status__descriptor, 5000, &m,
+				     NULL, 0);
 	if (m)
 		protobuf_c_message_free_unpacked(m, NULL);
 	return NULL;
@@ -358,9 +357,9 @@ static void test_rpc_client_deadline(void **state)
 	Routerd__Dpi__V1__Empty e = ROUTERD__DPI__V1__EMPTY__INIT;
 	char err[256];
 	uint64_t t0 = rdpi_monotonic_ns();
-	enum rdpi_status st = rdpi_rpc_client_call(
-		f->cl, "Status", &e.base, &routerd__dpi__v1__classifier_status__descriptor, 100,
-		NULL, err, sizeof(err));
+	enum rdpi_status st = rdpi_rpc_client_call(f->cl, "Status", &e.base,
+						   &routerd__dpi__v1__classifier_status__descriptor,
+						   100, NULL, err, sizeof(err));
 	uint64_t el = ms_since(t0);
 	assert_int_equal(st, RDPI_STATUS_DEADLINE_EXCEEDED);
 	assert_true(el >= 90 && el < 400);
@@ -398,7 +397,6 @@ static int raw_request(const void *data, size_t len, int timeout_ms, char **ret,
 
 static void test_rpc_server_deadline(void **state)
 {
-	struct fixture *f = *state;
 	status_sleep_ms = 400;
 	const char *q = "{\"method\":\"Status\",\"timeoutMs\":50}";
 	char *rep = NULL;
@@ -486,9 +484,9 @@ static void test_rpc_unavailable_without_server(void **state)
 	char err[256];
 	uint64_t t0 = rdpi_monotonic_ns();
 	Routerd__Dpi__V1__Empty e = ROUTERD__DPI__V1__EMPTY__INIT;
-	assert_int_equal(rdpi_rpc_client_call(cl, "Status", &e.base, NULL, 2000, NULL, err,
-					      sizeof(err)),
-			 RDPI_STATUS_UNAVAILABLE);
+	assert_int_equal(
+	    rdpi_rpc_client_call(cl, "Status", &e.base, NULL, 2000, NULL, err, sizeof(err)),
+	    RDPI_STATUS_UNAVAILABLE);
 	assert_true(ms_since(t0) < 100);
 	assert_non_null(strstr(err, "not connected"));
 	rdpi_rpc_client_free(cl);
@@ -528,9 +526,9 @@ static void test_rpc_oversized_rejected(void **state)
 	req.packet.data = big;
 	req.packet.len = sizeof(big);
 	char err[256];
-	assert_int_equal(rdpi_rpc_client_call(small, "Classify", &req.base, NULL, 1000, NULL, err,
-					      sizeof(err)),
-			 RDPI_STATUS_RESOURCE_EXHAUSTED);
+	assert_int_equal(
+	    rdpi_rpc_client_call(small, "Classify", &req.base, NULL, 1000, NULL, err, sizeof(err)),
+	    RDPI_STATUS_RESOURCE_EXHAUSTED);
 	assert_non_null(strstr(err, "exceeds"));
 	rdpi_rpc_client_free(small);
 
@@ -542,8 +540,8 @@ static void test_rpc_oversized_rejected(void **state)
 	struct rdpi_rpc_client *cl = NULL;
 	assert_int_equal(rdpi_rpc_client_new(url, NULL, &cl), 0);
 	uint64_t t0 = rdpi_monotonic_ns();
-	enum rdpi_status st = rdpi_rpc_client_call(cl, "Classify", &req.base, NULL, 500, NULL, err,
-						   sizeof(err));
+	enum rdpi_status st =
+	    rdpi_rpc_client_call(cl, "Classify", &req.base, NULL, 500, NULL, err, sizeof(err));
 	assert_true(st == RDPI_STATUS_UNAVAILABLE || st == RDPI_STATUS_DEADLINE_EXCEEDED);
 	assert_true(ms_since(t0) < 800);
 	Routerd__Dpi__V1__ClassifyResult *res = NULL;
@@ -564,23 +562,12 @@ static void test_rpc_server_killed_mid_call(void **state)
 {
 	char u[160];
 	snprintf(u, sizeof(u), "ipc://%s/killed.ipc", tmpdir);
+	/* nng is not fork-safe: the server is this binary re-executed */
 	pid_t pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
-		status_sleep_ms = 10000;
-		struct rdpi_service *svc = NULL;
-		struct rdpi_service_opts so = {.desc = &routerd__dpi__v1__classifier__descriptor,
-					       .handlers = handlers,
-					       .max_timeout_ms = 60000};
-		struct rdpi_rpc_server *srv = NULL;
-		struct rdpi_rpc_server_opts ro = {.url = u};
-		if (rdpi_service_new(&so, &svc) < 0)
-			_exit(1);
-		ro.svc = svc;
-		if (rdpi_rpc_server_start(&ro, &srv) < 0)
-			_exit(1);
-		pause();
-		_exit(0);
+		execl("/proc/self/exe", "test_rpc", "--serve-slow", u, (char *)NULL);
+		_exit(127);
 	}
 	struct rdpi_rpc_client *cl = NULL;
 	assert_int_equal(rdpi_rpc_client_new(u, NULL, &cl), 0);
@@ -607,17 +594,20 @@ static void test_rpc_envelope_parse(void **state)
 	struct rdpi_rpc_envelope env;
 	char err[256];
 	const char *j = "{\"method\":\"Status\",\"timeoutMs\":25,\"body\":{\"a\":1}}";
-	assert_int_equal(rdpi_rpc_envelope_parse((const uint8_t *)j, strlen(j), &env, err,
-						 sizeof(err)),
-			 0);
+	assert_int_equal(
+	    rdpi_rpc_envelope_parse((const uint8_t *)j, strlen(j), &env, err, sizeof(err)), 0);
 	assert_true(env.json);
 	assert_string_equal(env.method, "Status");
 	assert_int_equal(env.timeout_ms, 25);
 	assert_string_equal(env.json_body, "{\"a\":1}");
 	rdpi_rpc_envelope_fini(&env);
 
-	const char *bad[] = {"{}", "{\"method\":1}", "{\"method\":\"\"}", "[1]",
-			     "{\"method\":\"S\",\"body\":[]}", "{\"method\":\"S\",\"timeoutMs\":-1}"};
+	const char *bad[] = {"{}",
+			     "{\"method\":1}",
+			     "{\"method\":\"\"}",
+			     "[1]",
+			     "{\"method\":\"S\",\"body\":[]}",
+			     "{\"method\":\"S\",\"timeoutMs\":-1}"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		assert_int_equal(rdpi_rpc_envelope_parse((const uint8_t *)bad[i], strlen(bad[i]),
 							 &env, err, sizeof(err)),
@@ -652,7 +642,6 @@ static void test_rpc_envelope_parse(void **state)
 static void test_rpc_queue_full(void **state)
 {
 	struct fixture *f = *state;
-	(void)f;
 	struct rdpi_service *svc = NULL;
 	struct rdpi_service_opts so = {.desc = &routerd__dpi__v1__classifier__descriptor,
 				       .handlers = handlers,
@@ -704,28 +693,48 @@ static int group_teardown(void **state)
 	return system(cmd) == 0 ? 0 : -1;
 }
 
-int main(void)
+/* Child mode for the kill test: serve with a Status handler that sleeps 10 s. */
+static int serve_slow(const char *u)
+{
+	status_sleep_ms = 10000;
+	struct rdpi_service *svc = NULL;
+	struct rdpi_service_opts so = {.desc = &routerd__dpi__v1__classifier__descriptor,
+				       .handlers = handlers,
+				       .max_timeout_ms = 60000};
+	struct rdpi_rpc_server *srv = NULL;
+	struct rdpi_rpc_server_opts ro = {.url = u};
+	if (rdpi_service_new(&so, &svc) < 0)
+		return 1;
+	ro.svc = svc;
+	if (rdpi_rpc_server_start(&ro, &srv) < 0)
+		return 1;
+	for (;;)
+		pause();
+}
+
+int main(int argc, char **argv)
 {
 	signal(SIGPIPE, SIG_IGN);
+	if (argc == 3 && strcmp(argv[1], "--serve-slow") == 0)
+		return serve_slow(argv[2]);
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_rpc_roundtrip, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_rpc_handler_error_status, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_rpc_unknown_method, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_rpc_bad_body, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_rpc_many_in_flight, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_rpc_slow_handler_does_not_block, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_rpc_client_deadline, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_rpc_server_deadline, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_rpc_json_mode, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_rpc_nngcat, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_rpc_ipc_socket_mode, setup, teardown),
-		cmocka_unit_test(test_rpc_unavailable_without_server),
-		cmocka_unit_test_setup_teardown(test_rpc_redial, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_rpc_oversized_rejected, setup, teardown),
-		cmocka_unit_test(test_rpc_server_killed_mid_call),
-		cmocka_unit_test(test_rpc_envelope_parse),
-		cmocka_unit_test_setup_teardown(test_rpc_queue_full, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rpc_roundtrip, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rpc_handler_error_status, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rpc_unknown_method, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rpc_bad_body, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rpc_many_in_flight, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rpc_slow_handler_does_not_block, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rpc_client_deadline, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rpc_server_deadline, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rpc_json_mode, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rpc_nngcat, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rpc_ipc_socket_mode, setup, teardown),
+	    cmocka_unit_test(test_rpc_unavailable_without_server),
+	    cmocka_unit_test_setup_teardown(test_rpc_redial, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rpc_oversized_rejected, setup, teardown),
+	    cmocka_unit_test(test_rpc_server_killed_mid_call),
+	    cmocka_unit_test(test_rpc_envelope_parse),
+	    cmocka_unit_test_setup_teardown(test_rpc_queue_full, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
