@@ -43,22 +43,30 @@ void rdpi_counters_free(struct rdpi_counters *reg);
 
 /* Register a counter the caller owns (it must outlive the registry). name is
  * [a-z_][a-z0-9_]*; label may be NULL or `key="value"`; -EEXIST on a repeat,
- * -EINVAL on a bad name. */
+ * -EINVAL on a bad name. A name registered again with another kind is -EINVAL;
+ * past 4096 entries -ENOSPC. Gauge fns run under the registry lock and must
+ * not call back into it. */
 int rdpi_counters_register(struct rdpi_counters *reg, const char *name, const char *label,
 			   enum rdpi_counter_kind kind, const char *help, struct rdpi_counter *c);
 int rdpi_counters_register_fn(struct rdpi_counters *reg, const char *name, const char *label,
 			      enum rdpi_counter_kind kind, const char *help, rdpi_gauge_fn fn,
 			      void *arg);
 
+/* Register the gauge process_resident_memory_bytes (rdpi_process_rss_bytes). */
+int rdpi_counters_register_process(struct rdpi_counters *reg);
+
 /* Current value by name (+label); -ENOENT. */
 int rdpi_counters_get(struct rdpi_counters *reg, const char *name, const char *label,
 		      uint64_t *ret);
 
+/* Visits every entry; names come without the prefix, values are sampled under
+ * the registry lock and fn runs after it is released. */
 typedef void (*rdpi_counters_each_fn)(void *arg, const char *name, const char *label,
 				      enum rdpi_counter_kind kind, uint64_t value);
 void rdpi_counters_foreach(struct rdpi_counters *reg, rdpi_counters_each_fn fn, void *arg);
 
-/* Prometheus text exposition format 0.0.4; caller frees *ret_text. */
+/* Prometheus text exposition format 0.0.4 (one HELP/TYPE per name, labelled
+ * series grouped under it); caller frees *ret_text; ret_len may be NULL. */
 int rdpi_counters_prometheus(struct rdpi_counters *reg, char **ret_text, size_t *ret_len);
 
 /* Resident set size of this process in bytes (from /proc/self/statm), 0 if unknown. */

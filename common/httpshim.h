@@ -36,6 +36,11 @@ const char *rdpi_http_request_method(const struct rdpi_http_request *req);
 const char *rdpi_http_request_path(const struct rdpi_http_request *req);
 /* Query argument by name, NULL when absent. */
 const char *rdpi_http_request_query(const struct rdpi_http_request *req, const char *name);
+/* Request header by name (case-insensitive), NULL when absent. */
+const char *rdpi_http_request_header(const struct rdpi_http_request *req, const char *name);
+/* Request body (NUL-terminated, "" when none, at most max_body bytes); valid
+ * during the raw handler call. *ret_len may be NULL. */
+const char *rdpi_http_request_body(const struct rdpi_http_request *req, size_t *ret_len);
 
 struct rdpi_httpshim_opts {
 	const char *unix_path;          /* Unix socket path (mode 0660), NULL for none */
@@ -57,6 +62,9 @@ struct rdpi_httpshim_opts {
 int rdpi_httpshim_start(const struct rdpi_httpshim_opts *opts, struct rdpi_httpshim **ret);
 /* Stop serving and unlink the socket; NULL ok. */
 void rdpi_httpshim_stop(struct rdpi_httpshim *shim);
+
+/* Bound TCP port (useful with tcp_listen "127.0.0.1:0"); -ENOENT without TCP. */
+int rdpi_httpshim_tcp_port(const struct rdpi_httpshim *shim, uint16_t *ret_port);
 
 struct rdpi_httpshim_stats {
 	uint64_t requests, errors_4xx, errors_5xx;

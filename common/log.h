@@ -4,6 +4,7 @@
 #define RDPI_COMMON_LOG_H
 
 #include <stdint.h>
+#include <stdio.h>
 #include <syslog.h>
 
 enum rdpi_log_target { RDPI_LOG_STDERR, RDPI_LOG_SYSLOG };
@@ -12,6 +13,9 @@ enum rdpi_log_target { RDPI_LOG_STDERR, RDPI_LOG_SYSLOG };
 void rdpi_log_init(const char *ident, enum rdpi_log_target target, int max_level);
 void rdpi_log_set_level(int max_level);
 int rdpi_log_level_parse(const char *name, int *ret_level);  /* "debug".."err" */
+/* Write stderr-target lines to f instead of stderr (tests); NULL restores
+ * stderr. The caller keeps f open while it is set. */
+void rdpi_log_set_stream(FILE *f);
 
 void rdpi_log(int level, const char *tag, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -30,5 +34,9 @@ struct rdpi_ratelimit {
 
 void rdpi_log_rl(struct rdpi_ratelimit *rl, int level, const char *tag, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+/* Print the pending "N similar messages suppressed" line once the window has
+ * rolled over, without a new message (call from a timer so a condition that
+ * stopped still gets its summary). */
+void rdpi_log_rl_flush(struct rdpi_ratelimit *rl, int level, const char *tag);
 
 #endif
