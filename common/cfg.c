@@ -38,8 +38,8 @@ static const struct {
 _Static_assert(sizeof(cfg_types) / sizeof(cfg_types[0]) == RDPI_CFG_ENUM + 1,
 	       "cfg_types must cover enum rdpi_cfg_type");
 
-__attribute__((format(printf, 3, 4))) static void seterr(char *err, size_t errlen,
-							 const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static void seterr(char *err, size_t errlen, const char *fmt,
+							 ...)
 {
 	if (!err || errlen == 0)
 		return;
@@ -133,8 +133,8 @@ static void fmt_number(const struct rdpi_cfg_key *k, int64_t v, char *buf, size_
 		snprintf(buf, len, "%" PRId64, v);
 }
 
-static int check_range(const struct rdpi_cfg_section *sec, const struct rdpi_cfg_key *k,
-		       int64_t v, char *msg, size_t msglen)
+static int check_range(const struct rdpi_cfg_section *sec, const struct rdpi_cfg_key *k, int64_t v,
+		       char *msg, size_t msglen)
 {
 	if ((k->min == 0 && k->max == 0) || (v >= k->min && v <= k->max))
 		return 0;
@@ -462,7 +462,8 @@ static bool lit_value(const char *p, size_t n, int base, uint64_t *ret)
 	uint64_t v = 0;
 	for (size_t i = 0; i < n; i++) {
 		char c = (char)tolower((unsigned char)p[i]);
-		unsigned d = isdigit((unsigned char)c) ? (unsigned)(c - '0') : (unsigned)(c - 'a' + 10);
+		unsigned d =
+		    isdigit((unsigned char)c) ? (unsigned)(c - '0') : (unsigned)(c - 'a' + 10);
 		if (v > (UINT64_MAX - d) / (unsigned)base)
 			return false;
 		v = v * (unsigned)base + d;

@@ -18,11 +18,11 @@ enum rdpi_cfg_type {
 };
 
 struct rdpi_cfg_key {
-	const char *name;	    /* libconfig setting name, e.g. "flowTTL" */
+	const char *name; /* libconfig setting name, e.g. "flowTTL" */
 	enum rdpi_cfg_type type;
-	int64_t min, max;	    /* INT value, DURATION ns, SIZE bytes; both 0 = unbounded */
-	const char *def;	    /* default as text, same rules as rdpi_cfg_set; NULL = 0/false/NULL */
-	size_t offset;		    /* offsetof(target, field); one field per key */
+	int64_t min, max; /* INT value, DURATION ns, SIZE bytes; both 0 = unbounded */
+	const char *def;  /* default as text, same rules as rdpi_cfg_set; NULL = 0/false/NULL */
+	size_t offset;	  /* offsetof(target, field); one field per key */
 	const char *const *choices; /* ENUM: NULL-terminated, lowercase */
 	const char *help;	    /* one-line description, dumped as a comment */
 };

@@ -23,9 +23,8 @@ struct unit {
 
 /* Go's unitMap plus "d"; both micro signs as UTF-8. */
 static const struct unit duration_units[] = {
-    {"ns", 1},		{"us", NS_US},	   {"\xc2\xb5s", NS_US}, {"\xce\xbcs", NS_US},
-    {"ms", NS_MS},	{"s", NS_S},	   {"m", NS_MIN},	 {"h", NS_H},
-    {"d", NS_DAY},
+    {"ns", 1},	 {"us", NS_US}, {"\xc2\xb5s", NS_US}, {"\xce\xbcs", NS_US}, {"ms", NS_MS},
+    {"s", NS_S}, {"m", NS_MIN}, {"h", NS_H},	      {"d", NS_DAY},
 };
 
 static bool is_digit(char c)

@@ -235,8 +235,9 @@ static int parse_v6(const uint8_t *data, size_t len, struct rdpi_packet *p)
 			hl = ((size_t)data[off + 1] + 2) * 4;
 		else
 			hl = ((size_t)data[off + 1] + 1) * 8;
-		if (hl > c.ip_end - off)
-			return -EINVAL;
+		/* whole header captured, so l4_offset never passes the capture */
+		if ((r = need(&c, off, hl)) != 0)
+			return r;
 		nh = data[off];
 		off += hl;
 	}

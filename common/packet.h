@@ -37,7 +37,7 @@ struct rdpi_packet {
 	uint32_t ip_len; /* IP total length as declared (IPv6: 40 + payload length) */
 	uint8_t src[16];
 	uint8_t dst[16];
-	size_t l4_offset; /* offset of the L4 header in the buffer */
+	size_t l4_offset; /* offset of the L4 header in the buffer, <= len */
 	const uint8_t *payload;
 	size_t payload_len;
 };

@@ -23,11 +23,11 @@ enum {
 	LT_LINUX_SLL2 = 276,
 };
 
-#define ETH_P_IPV4 0x0800
-#define ETH_P_IPV6 0x86dd
-#define ETH_P_8021Q 0x8100
-#define ETH_P_8021AD 0x88a8
-#define ETH_P_QINQ 0x9100
+#define ETH_P_IPV4    0x0800
+#define ETH_P_IPV6    0x86dd
+#define ETH_P_8021Q   0x8100
+#define ETH_P_8021AD  0x88a8
+#define ETH_P_QINQ    0x9100
 #define MAX_VLAN_TAGS 2
 
 struct rdpi_pcapsrc {

@@ -12,19 +12,19 @@ struct rdpi_pcapsrc;
 /* One IP packet. l3 points into the source's buffer and stays valid until the
  * next rdpi_pcapsrc_next() or rdpi_pcapsrc_free(). */
 struct rdpi_pcapsrc_pkt {
-	uint64_t ts_ns;	     /* capture time, unix ns */
-	const uint8_t *l3;   /* IP header first */
-	uint32_t caplen;     /* captured bytes from l3 on */
-	uint32_t origlen;    /* original bytes on the wire from l3 on */
-	uint16_t vlan;	     /* outer 802.1Q id, 0 when untagged */
-	uint8_t ip_version;  /* 4 or 6 */
+	uint64_t ts_ns;	    /* capture time, unix ns */
+	const uint8_t *l3;  /* IP header first */
+	uint32_t caplen;    /* captured bytes from l3 on */
+	uint32_t origlen;   /* original bytes on the wire from l3 on */
+	uint16_t vlan;	    /* outer 802.1Q id, 0 when untagged */
+	uint8_t ip_version; /* 4 or 6 */
 };
 
 struct rdpi_pcapsrc_stats {
-	uint64_t frames;     /* records read from the file */
-	uint64_t ip;	     /* IP packets returned */
-	uint64_t non_ip;     /* skipped: not IPv4/IPv6 (ARP, LLDP, ...) */
-	uint64_t truncated;  /* skipped: link header cut off by the snaplen */
+	uint64_t frames;    /* records read from the file */
+	uint64_t ip;	    /* IP packets returned */
+	uint64_t non_ip;    /* skipped: not IPv4/IPv6 (ARP, LLDP, ...) */
+	uint64_t truncated; /* skipped: link header cut off by the snaplen */
 };
 
 /* Open path (pcap or pcapng). -ENOENT / -EACCES when it cannot be opened,

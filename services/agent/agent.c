@@ -22,8 +22,41 @@
 #include "flows.h"
 #include "ndpi_adapter.h"
 
-#define TAG "agent"
+#define TAG	    "agent"
 #define EXPIRE_WORK 4096
+
+enum gauge {
+	G_ACTIVE,
+	G_INSPECTING,
+	G_FINAL,
+	G_GUESSED,
+	G_OBSERVED,
+	G_BACKEND,
+	G_CLASSIFIED,
+	G_UNKNOWN,
+	G_SKIPPED,
+	G_ERRORS,
+	G_GIVEUPS,
+	G_DETECTIONS,
+	G_EVICTIONS,
+	G_EXPIRIES,
+	G_LIMIT_HITS,
+	G_RESETS,
+	G_NDPI_ALLOCS,
+	G_NDPI_FREES,
+	G_NDPI_ALLOC_FAILURES,
+	G_NDPI_BYTES,
+	G_NDPI_FLOW_BYTES,
+	G_NDPI_BYTES_PER_FLOW,
+	G_TABLE_BYTES,
+	G_VERDICT_BYTES,
+	G_COUNT,
+};
+
+struct gauge_arg {
+	struct agent *a;
+	enum gauge g;
+};
 
 struct agent {
 	char name[64];
@@ -34,7 +67,7 @@ struct agent {
 	const char *reason;	 /* "" when the backend works */
 	struct flows *fl;
 	struct rdpi_counter batches, batch_packets, rejected_batches, deadline_hits, bad_requests;
-	struct rdpi_ratelimit rl_err;
+	struct gauge_arg gauge_args[G_COUNT];
 };
 
 static uint64_t realtime_ns(void)
@@ -127,11 +160,10 @@ static int parse_l4(const char *s, uint8_t *ret)
 	static const struct {
 		const char *name;
 		uint8_t proto;
-	} names[] = {{"tcp", IPPROTO_TCP},	 {"udp", IPPROTO_UDP},
-		     {"icmp", IPPROTO_ICMP},	 {"icmpv6", IPPROTO_ICMPV6},
-		     {"ipv6-icmp", IPPROTO_ICMPV6}, {"igmp", IPPROTO_IGMP},
-		     {"sctp", IPPROTO_SCTP},	 {"gre", IPPROTO_GRE},
-		     {"esp", IPPROTO_ESP}};
+	} names[] = {
+	    {"tcp", IPPROTO_TCP},	{"udp", IPPROTO_UDP},	       {"icmp", IPPROTO_ICMP},
+	    {"icmpv6", IPPROTO_ICMPV6}, {"ipv6-icmp", IPPROTO_ICMPV6}, {"igmp", IPPROTO_IGMP},
+	    {"sctp", IPPROTO_SCTP},	{"gre", IPPROTO_GRE},	       {"esp", IPPROTO_ESP}};
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		if (strcasecmp(s, names[i].name) == 0) {
 			*ret = names[i].proto;
@@ -381,34 +413,6 @@ void agent_service_opts(struct agent *a, struct rdpi_service_opts *o)
 
 /* ---- metrics --------------------------------------------------------------- */
 
-enum gauge {
-	G_ACTIVE,
-	G_INSPECTING,
-	G_FINAL,
-	G_GUESSED,
-	G_OBSERVED,
-	G_BACKEND,
-	G_CLASSIFIED,
-	G_UNKNOWN,
-	G_SKIPPED,
-	G_ERRORS,
-	G_GIVEUPS,
-	G_DETECTIONS,
-	G_EVICTIONS,
-	G_EXPIRIES,
-	G_LIMIT_HITS,
-	G_RESETS,
-	G_NDPI_ALLOCS,
-	G_NDPI_FREES,
-	G_NDPI_ALLOC_FAILURES,
-	G_NDPI_BYTES,
-	G_NDPI_FLOW_BYTES,
-	G_NDPI_BYTES_PER_FLOW,
-	G_TABLE_BYTES,
-	G_VERDICT_BYTES,
-	G_COUNT,
-};
-
 static const struct {
 	const char *name;
 	enum rdpi_counter_kind kind;
@@ -441,13 +445,6 @@ static const struct {
     [G_TABLE_BYTES] = {"flow_table_bytes", RDPI_GAUGE, "flow table bytes"},
     [G_VERDICT_BYTES] = {"verdict_bytes", RDPI_GAUGE, "bytes of kept verdict strings"},
 };
-
-struct gauge_arg {
-	struct agent *a;
-	enum gauge g;
-};
-
-static struct gauge_arg gauge_args[G_COUNT];
 
 static uint64_t gauge_read(void *arg)
 {
@@ -513,9 +510,9 @@ int agent_register_metrics(struct agent *a, struct rdpi_counters *reg)
 {
 	int rc;
 	for (int g = 0; g < G_COUNT; g++) {
-		gauge_args[g] = (struct gauge_arg){a, (enum gauge)g};
+		a->gauge_args[g] = (struct gauge_arg){a, (enum gauge)g};
 		rc = rdpi_counters_register_fn(reg, gauges[g].name, NULL, gauges[g].kind,
-					       gauges[g].help, gauge_read, &gauge_args[g]);
+					       gauges[g].help, gauge_read, &a->gauge_args[g]);
 		if (rc < 0)
 			return rc;
 	}
@@ -524,7 +521,8 @@ int agent_register_metrics(struct agent *a, struct rdpi_counters *reg)
 	    (rc = rdpi_counters_register(reg, "batch_packets_total", NULL, RDPI_COUNTER,
 					 "packets in ObserveBatch calls", &a->batch_packets)) < 0 ||
 	    (rc = rdpi_counters_register(reg, "rejected_batches_total", NULL, RDPI_COUNTER,
-					 "batches over the size limit", &a->rejected_batches)) < 0 ||
+					 "batches over the size limit", &a->rejected_batches)) <
+		0 ||
 	    (rc = rdpi_counters_register(reg, "deadline_exceeded_total", NULL, RDPI_COUNTER,
 					 "batches cut at the request deadline",
 					 &a->deadline_hits)) < 0 ||

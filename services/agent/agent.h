@@ -15,8 +15,8 @@ struct agentcfg;
 struct rdpi_counters;
 struct rdpi_service_opts;
 
-#define AGENT_MAX_BATCH 4096
-#define AGENT_REASON_NOT_BUILT "libndpi backend is not enabled in this build"
+#define AGENT_MAX_BATCH		 4096
+#define AGENT_REASON_NOT_BUILT	 "libndpi backend is not enabled in this build"
 #define AGENT_REASON_INIT_FAILED "libndpi failed to initialise"
 
 /* Build the engine from cfg (copied; normalised values expected). Without

@@ -30,12 +30,10 @@ static const struct rdpi_cfg_key keys[] = {
     {"firstPayloadPackets", RDPI_CFG_INT, 0, 255, "10",
      offsetof(struct agentcfg, first_payload_packets), NULL,
      "payload-bearing packets inspected per flow (0 means 10)"},
-    {"tcpPayloadPackets", RDPI_CFG_INT, 0, 255, "0",
-     offsetof(struct agentcfg, tcp_payload_packets), NULL,
-     "TCP budget override (0 = firstPayloadPackets)"},
-    {"udpPayloadPackets", RDPI_CFG_INT, 0, 255, "0",
-     offsetof(struct agentcfg, udp_payload_packets), NULL,
-     "UDP/other budget override (0 = firstPayloadPackets)"},
+    {"tcpPayloadPackets", RDPI_CFG_INT, 0, 255, "0", offsetof(struct agentcfg, tcp_payload_packets),
+     NULL, "TCP budget override (0 = firstPayloadPackets)"},
+    {"udpPayloadPackets", RDPI_CFG_INT, 0, 255, "0", offsetof(struct agentcfg, udp_payload_packets),
+     NULL, "UDP/other budget override (0 = firstPayloadPackets)"},
     {"workers", RDPI_CFG_INT, 1, 64, "2", offsetof(struct agentcfg, workers), NULL,
      "RPC worker threads (nDPI calls are serialised)"},
     {"verdictMetadataBytes", RDPI_CFG_SIZE, 0, 4096, "96",
@@ -51,8 +49,8 @@ const struct rdpi_cfg_section agentcfg_section = {
     .nkeys = sizeof(keys) / sizeof(keys[0]),
 };
 
-const char *const agentcfg_known_sections[] = {"classifier", "firewallLog", "logger", "console",
-					       "trafficFlows", NULL};
+const char *const agentcfg_known_sections[] = {"classifier", "firewallLog",  "logger",
+					       "console",    "trafficFlows", NULL};
 
 static const struct rdpi_flag flags[] = {
     {"socket", "socket", false, "Unix socket path (" AGENTCFG_DEFAULT_SOCKET ")"},

@@ -11,7 +11,7 @@ struct rdpi_cfg_section;
 struct rdpi_flag;
 
 #define AGENTCFG_DEFAULT_SOCKET "/run/routerd/ndpi-agent/default.sock"
-#define AGENTCFG_DEFAULT_IPC "ipc:///run/routerd/ndpi-agent/default.ipc"
+#define AGENTCFG_DEFAULT_IPC	"ipc:///run/routerd/ndpi-agent/default.ipc"
 #define AGENTCFG_DEFAULT_CONFIG "/etc/routerd/dpi.conf"
 
 /* Target of the table; strings are owned (rdpi_cfg_free). */

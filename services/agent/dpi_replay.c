@@ -4,6 +4,7 @@
  * Prints agreement, packets/s, peak RSS and bytes per flow. */
 #include <errno.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +28,7 @@ struct opts {
 	unsigned batch;
 	unsigned budget;
 	unsigned repeat;
+	unsigned inflight;
 	bool mismatches;
 	bool all_flows;
 };
@@ -312,8 +314,8 @@ static int run_inproc(const char *file, const struct opts *o, struct table *t, s
 	/* every flow is final now: no nDPI flow state is left (what remains in
 	 * ndpi_flow_bytes is nDPI's own lazily grown caches) */
 	*ret_bytes_final = st.table_bytes - st.table_fixed_bytes + st.verdict_bytes;
-	fprintf(stderr, "%s: nDPI bytes after finish %llu (module caches), inspecting %llu\n",
-		file, (unsigned long long)st.ndpi_flow_bytes, (unsigned long long)st.inspecting);
+	fprintf(stderr, "%s: nDPI bytes after finish %llu (module caches), inspecting %llu\n", file,
+		(unsigned long long)st.ndpi_flow_bytes, (unsigned long long)st.inspecting);
 	rc = 0;
 out:
 	rdpi_pcapsrc_free(src);
@@ -324,43 +326,67 @@ out:
 
 /* ---- over NNG ------------------------------------------------------------------- */
 
-struct nng_ctx {
-	struct rdpi_rpc_client *cl;
-	unsigned batch;
+/* Packets are sharded by flow onto `inflight` sender threads, each with two
+ * batch buffers (one filling, one in flight), so several ObserveBatch calls
+ * overlap while every flow's packets still arrive in order. */
+#define NNG_PKT_MAX 65536
+#define SHARDS_MAX 8
+
+enum { BUF_FREE, BUF_FULL };
+
+struct nbuf {
+	int state;
+	unsigned n;
 	Routerd__Dpi__V1__ClassifyRequest *reqs;
 	Routerd__Dpi__V1__ClassifyRequest **preqs;
-	uint8_t *bufs;
+	uint8_t *data; /* packet bytes, back to back */
+	size_t used;
 	char (*keys)[160];
-	unsigned n;
+};
+
+struct shard {
+	pthread_t th;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct nbuf buf[2];
+	int fill, quit;
+	struct nng_ctx *c;
+};
+
+struct nng_ctx {
+	struct rdpi_rpc_client *cl;
+	unsigned batch, nshards;
+	struct shard sh[SHARDS_MAX];
+	struct table *t;
+	pthread_mutex_t tmu; /* the table, shared by the senders */
 	uint64_t calls, errors;
 };
 
-#define NNG_PKT_MAX 65536
-
-static int flush_batch(struct nng_ctx *c, struct table *t)
+static void send_buf(struct nng_ctx *c, struct nbuf *b)
 {
-	if (!c->n)
-		return 0;
+	if (!b->n)
+		return;
 	Routerd__Dpi__V1__ObserveBatchRequest rq = ROUTERD__DPI__V1__OBSERVE_BATCH_REQUEST__INIT;
-	rq.n_requests = c->n;
-	rq.requests = c->preqs;
+	rq.n_requests = b->n;
+	rq.requests = b->preqs;
 	ProtobufCMessage *reply = NULL;
 	char err[256];
 	enum rdpi_status st = rdpi_rpc_client_call(c->cl, "ObserveBatch", &rq.base,
 						   &routerd__dpi__v1__observe_batch_reply__descriptor,
 						   5000, &reply, err, sizeof(err));
+	pthread_mutex_lock(&c->tmu);
 	c->calls++;
 	if (st != RDPI_STATUS_OK) {
 		c->errors++;
+		pthread_mutex_unlock(&c->tmu);
 		fprintf(stderr, "ObserveBatch: %s: %s\n", rdpi_status_name(st), err);
-		c->n = 0;
-		return -EIO;
+		return;
 	}
 	Routerd__Dpi__V1__ObserveBatchReply *rp = (void *)reply;
-	for (size_t i = 0; i < rp->n_results && i < c->n; i++) {
+	for (size_t i = 0; i < rp->n_results && i < b->n; i++) {
 		const Routerd__Dpi__V1__ClassifyResult *res = rp->results[i];
-		struct row *row = table_find(t, c->keys[i]);
-		if (!row && !(row = table_add(t, c->keys[i])))
+		struct row *row = table_find(c->t, b->keys[i]);
+		if (!row && !(row = table_add(c->t, b->keys[i])))
 			continue;
 		row->seen = true;
 		/* the last answer wins; a known answer is never downgraded */
@@ -374,9 +400,79 @@ static int flush_batch(struct nng_ctx *c, struct table *t)
 			 res->detectedprotocol && *res->detectedprotocol ? res->detectedprotocol
 									 : "unknown");
 	}
+	pthread_mutex_unlock(&c->tmu);
 	protobuf_c_message_free_unpacked(reply, NULL);
-	c->n = 0;
+}
+
+static void *sender(void *arg)
+{
+	struct shard *sh = arg;
+	int w = 0;
+	for (;;) {
+		pthread_mutex_lock(&sh->mu);
+		while (sh->buf[w].state != BUF_FULL && !sh->quit)
+			pthread_cond_wait(&sh->cv, &sh->mu);
+		if (sh->buf[w].state != BUF_FULL) {
+			pthread_mutex_unlock(&sh->mu);
+			return NULL;
+		}
+		pthread_mutex_unlock(&sh->mu);
+		send_buf(sh->c, &sh->buf[w]);
+		pthread_mutex_lock(&sh->mu);
+		sh->buf[w].state = BUF_FREE;
+		sh->buf[w].n = 0;
+		sh->buf[w].used = 0;
+		pthread_cond_broadcast(&sh->cv);
+		pthread_mutex_unlock(&sh->mu);
+		w ^= 1;
+	}
+}
+
+static int nng_setup(struct nng_ctx *c, const struct opts *o)
+{
+	c->batch = o->batch;
+	c->nshards = o->inflight;
+	pthread_mutex_init(&c->tmu, NULL);
+	for (unsigned i = 0; i < c->nshards; i++) {
+		struct shard *sh = &c->sh[i];
+		sh->c = c;
+		pthread_mutex_init(&sh->mu, NULL);
+		pthread_cond_init(&sh->cv, NULL);
+		for (int k = 0; k < 2; k++) {
+			struct nbuf *b = &sh->buf[k];
+			b->reqs = calloc(o->batch, sizeof(*b->reqs));
+			b->preqs = calloc(o->batch, sizeof(*b->preqs));
+			b->data = malloc((size_t)o->batch * NNG_PKT_MAX);
+			b->keys = calloc(o->batch, sizeof(*b->keys));
+			if (!b->reqs || !b->preqs || !b->data || !b->keys)
+				return -ENOMEM;
+		}
+	}
 	return 0;
+}
+
+static void nng_teardown(struct nng_ctx *c)
+{
+	for (unsigned i = 0; i < c->nshards; i++) {
+		for (int k = 0; k < 2; k++) {
+			free(c->sh[i].buf[k].reqs);
+			free(c->sh[i].buf[k].preqs);
+			free(c->sh[i].buf[k].data);
+			free(c->sh[i].buf[k].keys);
+		}
+	}
+}
+
+/* Hand the filling buffer to the sender and wait for the other one. */
+static void shard_flush(struct shard *sh)
+{
+	pthread_mutex_lock(&sh->mu);
+	sh->buf[sh->fill].state = BUF_FULL;
+	pthread_cond_broadcast(&sh->cv);
+	sh->fill ^= 1;
+	while (sh->buf[sh->fill].state != BUF_FREE)
+		pthread_cond_wait(&sh->cv, &sh->mu);
+	pthread_mutex_unlock(&sh->mu);
 }
 
 static int run_nng(const char *file, const struct opts *o, struct nng_ctx *c, struct table *t,
@@ -389,30 +485,60 @@ static int run_nng(const char *file, const struct opts *o, struct nng_ctx *c, st
 		fprintf(stderr, "%s\n", err);
 		return rc;
 	}
+	c->t = t;
+	for (unsigned i = 0; i < c->nshards; i++) {
+		struct shard *sh = &c->sh[i];
+		sh->quit = 0;
+		sh->fill = 0;
+		for (int k = 0; k < 2; k++)
+			sh->buf[k] = (struct nbuf){.reqs = sh->buf[k].reqs,
+						   .preqs = sh->buf[k].preqs,
+						   .data = sh->buf[k].data,
+						   .keys = sh->buf[k].keys};
+		pthread_create(&sh->th, NULL, sender, sh);
+	}
 	struct rdpi_pcapsrc_pkt p;
 	double t0 = now_s();
 	while ((rc = rdpi_pcapsrc_next(src, &p)) == 1) {
 		struct rdpi_packet pk;
-		Routerd__Dpi__V1__ClassifyRequest *rq = &c->reqs[c->n];
-		routerd__dpi__v1__classify_request__init(rq);
-		size_t len = p.caplen < NNG_PKT_MAX ? p.caplen : NNG_PKT_MAX;
-		uint8_t *b = c->bufs + (size_t)c->n * NNG_PKT_MAX;
-		memcpy(b, p.l3, len);
-		rq->packet.data = b;
-		rq->packet.len = len;
-		rq->timestampns = p.ts_ns;
-		c->keys[c->n][0] = '\0';
+		char key[160] = "";
+		uint64_t h = 0;
 		if (rdpi_packet_parse(p.l3, p.caplen, &pk) == 0) {
 			struct rdpi_flowkey k;
 			rdpi_flowkey_from_packet(&pk, &k, NULL);
-			key_string(&k, c->keys[c->n], sizeof(c->keys[0]));
+			key_string(&k, key, sizeof(key));
+			h = rdpi_flowkey_hash(&k);
 		}
-		c->preqs[c->n] = rq;
+		struct shard *sh = &c->sh[h % c->nshards];
+		struct nbuf *b = &sh->buf[sh->fill];
+		size_t len = p.caplen < NNG_PKT_MAX ? p.caplen : NNG_PKT_MAX;
+		if (b->used + len > (size_t)c->batch * NNG_PKT_MAX) {
+			shard_flush(sh);
+			b = &sh->buf[sh->fill];
+		}
+		Routerd__Dpi__V1__ClassifyRequest *rq = &b->reqs[b->n];
+		routerd__dpi__v1__classify_request__init(rq);
+		memcpy(b->data + b->used, p.l3, len);
+		rq->packet.data = b->data + b->used;
+		rq->packet.len = len;
+		rq->timestampns = p.ts_ns;
+		b->used += len;
+		memcpy(b->keys[b->n], key, sizeof(key));
+		b->preqs[b->n] = rq;
 		s->packets++;
-		if (++c->n == c->batch)
-			flush_batch(c, t);
+		if (++b->n == c->batch)
+			shard_flush(sh);
 	}
-	flush_batch(c, t);
+	for (unsigned i = 0; i < c->nshards; i++) {
+		struct shard *sh = &c->sh[i];
+		pthread_mutex_lock(&sh->mu);
+		if (sh->buf[sh->fill].n)
+			sh->buf[sh->fill].state = BUF_FULL;
+		sh->quit = 1;
+		pthread_cond_broadcast(&sh->cv);
+		pthread_mutex_unlock(&sh->mu);
+		pthread_join(sh->th, NULL);
+	}
 	s->secs += now_s() - t0;
 	rdpi_pcapsrc_free(src);
 	return 0;
@@ -423,7 +549,8 @@ static int run_nng(const char *file, const struct opts *o, struct nng_ctx *c, st
 static void usage(FILE *out)
 {
 	fprintf(out, "usage: dpi-replay [--ipc URL] [--batch N] [--first-payload-packets N]\n"
-		     "                  [--repeat N] [--tsv FILE] [--mismatches] capture...\n"
+		     "                  [--inflight N] [--repeat N] [--tsv FILE] [--mismatches]\n"
+		     "                  capture...\n"
 		     "Replays captures through the agent flow engine (in-process, or over NNG\n"
 		     "ObserveBatch with --ipc) and compares per-flow application protocols with\n"
 		     "<capture>.ndpi.tsv (nDPI ground truth).\n");
@@ -431,19 +558,20 @@ static void usage(FILE *out)
 
 int main(int argc, char **argv)
 {
-	struct opts o = {.batch = 64, .budget = 10, .repeat = 1};
+	struct opts o = {.batch = 64, .budget = 10, .repeat = 1, .inflight = 1};
 	static const struct option lo[] = {
 	    {"ipc", required_argument, NULL, 'i'},
 	    {"batch", required_argument, NULL, 'b'},
 	    {"first-payload-packets", required_argument, NULL, 'f'},
 	    {"repeat", required_argument, NULL, 'r'},
 	    {"tsv", required_argument, NULL, 't'},
+	    {"inflight", required_argument, NULL, 'n'},
 	    {"mismatches", no_argument, NULL, 'm'},
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
 	};
 	int c;
-	while ((c = getopt_long(argc, argv, "i:b:f:r:t:mh", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "i:b:f:r:t:n:mh", lo, NULL)) != -1) {
 		switch (c) {
 		case 'i':
 			o.ipc = optarg;
@@ -460,6 +588,9 @@ int main(int argc, char **argv)
 		case 't':
 			o.tsv = optarg;
 			break;
+		case 'n':
+			o.inflight = (unsigned)atoi(optarg);
+			break;
 		case 'm':
 			o.mismatches = true;
 			break;
@@ -471,7 +602,8 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (optind >= argc || o.batch < 1 || o.batch > 4096 || o.budget < 1 || o.repeat < 1) {
+	if (optind >= argc || o.batch < 1 || o.batch > 4096 || o.budget < 1 || o.repeat < 1 ||
+	    o.inflight < 1 || o.inflight > SHARDS_MAX) {
 		usage(stderr);
 		return 2;
 	}
@@ -480,14 +612,9 @@ int main(int argc, char **argv)
 				"agent\n");
 		return 1;
 	}
-	struct nng_ctx nc = {.batch = o.batch};
+	struct nng_ctx nc = {0};
 	if (o.ipc) {
-		nc.reqs = calloc(o.batch, sizeof(*nc.reqs));
-		nc.preqs = calloc(o.batch, sizeof(*nc.preqs));
-		nc.bufs = malloc((size_t)o.batch * NNG_PKT_MAX);
-		nc.keys = calloc(o.batch, sizeof(*nc.keys));
-		if (!nc.reqs || !nc.preqs || !nc.bufs || !nc.keys ||
-		    rdpi_rpc_client_new(o.ipc, NULL, &nc.cl) < 0) {
+		if (nng_setup(&nc, &o) < 0 || rdpi_rpc_client_new(o.ipc, NULL, &nc.cl) < 0) {
 			fprintf(stderr, "dpi-replay: cannot set up %s\n", o.ipc);
 			return 1;
 		}
@@ -557,10 +684,7 @@ int main(int argc, char **argv)
 	       o.ipc ? "nng" : "in-process");
 	if (o.ipc) {
 		rdpi_rpc_client_free(nc.cl);
-		free(nc.reqs);
-		free(nc.preqs);
-		free(nc.bufs);
-		free(nc.keys);
+		nng_teardown(&nc);
 	}
 	return 0;
 }

@@ -15,11 +15,11 @@ struct flows;
 struct rdpi_flowkey;
 
 struct flows_opts {
-	size_t limit;		  /* flows kept, >= 1 */
-	uint64_t ttl_ns;	  /* idle expiry on the caller's clock, > 0 */
-	uint32_t budget_tcp;	  /* payload packets inspected per TCP flow, >= 1 */
-	uint32_t budget_udp;	  /* ... per UDP or other flow */
-	size_t verdict_meta_max;  /* metadata bytes kept with a final verdict */
+	size_t limit;		 /* flows kept, >= 1 */
+	uint64_t ttl_ns;	 /* idle expiry on the caller's clock, > 0 */
+	uint32_t budget_tcp;	 /* payload packets inspected per TCP flow, >= 1 */
+	uint32_t budget_udp;	 /* ... per UDP or other flow */
+	size_t verdict_meta_max; /* metadata bytes kept with a final verdict */
 };
 
 enum flows_state {
@@ -46,11 +46,11 @@ const char *flows_reason_name(enum flows_reason r);
 
 /* One answer, copied out of the table (caller storage, ~1.5 KiB). */
 struct flows_result {
-	uint8_t state;	 /* enum flows_state */
-	uint8_t reason;	 /* enum flows_reason */
-	bool detected;	 /* nDPI named an application protocol */
-	bool guessed;	 /* give-up answer by port/IP, not DPI */
-	bool cached;	 /* served from a final verdict without nDPI */
+	uint8_t state;	/* enum flows_state */
+	uint8_t reason; /* enum flows_reason */
+	bool detected;	/* nDPI named an application protocol */
+	bool guessed;	/* give-up answer by port/IP, not DPI */
+	bool cached;	/* served from a final verdict without nDPI */
 	struct ndpi_adapter_proto proto;
 	uint64_t risk;
 	uint16_t risk_score;

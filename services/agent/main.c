@@ -23,7 +23,7 @@
 #include "common/wire.h"
 #include "selftest.h"
 
-#define PROG "routerd-ndpi-agent"
+#define PROG	      "routerd-ndpi-agent"
 #define MAX_OVERRIDES 32
 
 struct cli {
@@ -158,8 +158,8 @@ static int run_daemon(void)
 		rdpi_log(LOG_WARNING, "ndpi", "running without libndpi: every answer is unknown");
 	struct rdpi_service_opts so;
 	agent_service_opts(agent, &so);
-	if ((rc = rdpi_service_new(&so, &svc)) < 0 || (rc = rdpi_counters_new("routerd_ndpi_agent_",
-									    &reg)) < 0 ||
+	if ((rc = rdpi_service_new(&so, &svc)) < 0 ||
+	    (rc = rdpi_counters_new("routerd_ndpi_agent_", &reg)) < 0 ||
 	    (rc = agent_register_metrics(agent, reg)) < 0) {
 		fprintf(stderr, "service: %s\n", strerror(-rc));
 		goto out;

@@ -23,14 +23,11 @@ static const char *const meta_keys[NDPI_ADAPTER_META_COUNT] = {
     [NDPI_ADAPTER_META_TLS_SUBJECT] = "tls.subject",
     [NDPI_ADAPTER_META_HOST] = "ndpi.host",
 };
-_Static_assert(sizeof(meta_keys) / sizeof(meta_keys[0]) == NDPI_ADAPTER_META_COUNT,
-	       "meta_keys");
+_Static_assert(sizeof(meta_keys) / sizeof(meta_keys[0]) == NDPI_ADAPTER_META_COUNT, "meta_keys");
 
 static const char *const confidence_names[NDPI_ADAPTER_CONF_COUNT] = {
-    [NDPI_ADAPTER_CONF_UNKNOWN] = "Unknown",
-    [NDPI_ADAPTER_CONF_PORT] = "Match by port",
-    [NDPI_ADAPTER_CONF_IP] = "Match by IP",
-    [NDPI_ADAPTER_CONF_DPI_CACHE] = "DPI (cache)",
+    [NDPI_ADAPTER_CONF_UNKNOWN] = "Unknown", [NDPI_ADAPTER_CONF_PORT] = "Match by port",
+    [NDPI_ADAPTER_CONF_IP] = "Match by IP",  [NDPI_ADAPTER_CONF_DPI_CACHE] = "DPI (cache)",
     [NDPI_ADAPTER_CONF_DPI] = "DPI",
 };
 _Static_assert(sizeof(confidence_names) / sizeof(confidence_names[0]) == NDPI_ADAPTER_CONF_COUNT,
@@ -57,10 +54,10 @@ const char *ndpi_adapter_confidence_name(enum ndpi_adapter_confidence c)
 #endif
 #if RDPI_NDPI_VERSION_NUM >= 500
 #define PROTO_MASTER(p) ((p).proto.master_protocol)
-#define PROTO_APP(p) ((p).proto.app_protocol)
+#define PROTO_APP(p)	((p).proto.app_protocol)
 #else
 #define PROTO_MASTER(p) ((p).master_protocol)
-#define PROTO_APP(p) ((p).app_protocol)
+#define PROTO_APP(p)	((p).app_protocol)
 #endif
 
 struct ndpi_adapter {
@@ -178,8 +175,9 @@ static void proto_out(const struct ndpi_flow_struct *flow, ndpi_protocol p,
 	ret->master = PROTO_MASTER(p);
 	ret->app = PROTO_APP(p);
 	ret->category = (uint16_t)p.category;
-	ret->confidence = (unsigned)flow->confidence < NDPI_ADAPTER_CONF_COUNT ? (uint8_t)flow->confidence
-								     : NDPI_ADAPTER_CONF_UNKNOWN;
+	ret->confidence = (unsigned)flow->confidence < NDPI_ADAPTER_CONF_COUNT
+			      ? (uint8_t)flow->confidence
+			      : NDPI_ADAPTER_CONF_UNKNOWN;
 }
 
 int ndpi_adapter_process(struct ndpi_adapter *ad, struct ndpi_adapter_flow *f, const uint8_t *l3,
@@ -192,7 +190,8 @@ int ndpi_adapter_process(struct ndpi_adapter *ad, struct ndpi_adapter_flow *f, c
 	ndpi_protocol p =
 	    ndpi_detection_process_packet(ad->mod, flow, l3, (unsigned short)len, ts_ms, NULL);
 #else
-	ndpi_protocol p = ndpi_detection_process_packet(ad->mod, flow, l3, (unsigned short)len, ts_ms);
+	ndpi_protocol p =
+	    ndpi_detection_process_packet(ad->mod, flow, l3, (unsigned short)len, ts_ms);
 #endif
 	if (PROTO_MASTER(p) == NDPI_PROTOCOL_UNKNOWN && PROTO_APP(p) == NDPI_PROTOCOL_UNKNOWN)
 		return 0;

@@ -62,9 +62,9 @@ const char *ndpi_adapter_meta_key(enum ndpi_adapter_meta m);
  * flow (valid until the next call on it or its free); NULL when absent. */
 struct ndpi_adapter_info {
 	struct ndpi_adapter_proto proto;
-	uint64_t risk;	    /* bitmask of nDPI risks (bit n = risk n) */
+	uint64_t risk; /* bitmask of nDPI risks (bit n = risk n) */
 	uint16_t risk_score;
-	uint8_t host_kind;  /* enum ndpi_adapter_host_kind */
+	uint8_t host_kind; /* enum ndpi_adapter_host_kind */
 	const char *host;
 	const char *meta[NDPI_ADAPTER_META_COUNT];
 	char tls_version[32];

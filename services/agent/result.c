@@ -12,12 +12,10 @@
 #include "ndpi_adapter.h"
 
 static const int confidence_scores[NDPI_ADAPTER_CONF_COUNT] = {
-    [NDPI_ADAPTER_CONF_UNKNOWN] = 0,   [NDPI_ADAPTER_CONF_PORT] = 45,
-    [NDPI_ADAPTER_CONF_IP] = 65,       [NDPI_ADAPTER_CONF_DPI_CACHE] = 85,
-    [NDPI_ADAPTER_CONF_DPI] = 95,
+    [NDPI_ADAPTER_CONF_UNKNOWN] = 0,	[NDPI_ADAPTER_CONF_PORT] = 45, [NDPI_ADAPTER_CONF_IP] = 65,
+    [NDPI_ADAPTER_CONF_DPI_CACHE] = 85, [NDPI_ADAPTER_CONF_DPI] = 95,
 };
-_Static_assert(sizeof(confidence_scores) / sizeof(confidence_scores[0]) ==
-		   NDPI_ADAPTER_CONF_COUNT,
+_Static_assert(sizeof(confidence_scores) / sizeof(confidence_scores[0]) == NDPI_ADAPTER_CONF_COUNT,
 	       "confidence_scores");
 
 int result_confidence_score(unsigned c)
@@ -112,8 +110,8 @@ static int fill_names(struct ndpi_adapter *ad, const struct flows_result *r,
 	const char *cat = ndpi_adapter_category_name(ad, r->proto.category);
 	DUP(out->category = result_strdup(alloc_fn, arg, cat));
 	DUP(out->appcategory = lower_dup(alloc_fn, arg, cat));
-	DUP(out->confidence = result_strdup(alloc_fn, arg,
-					    ndpi_adapter_confidence_name(r->proto.confidence)));
+	DUP(out->confidence =
+		result_strdup(alloc_fn, arg, ndpi_adapter_confidence_name(r->proto.confidence)));
 	out->appconfidence = result_confidence_score(r->proto.confidence);
 	return 0;
 }

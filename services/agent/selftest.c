@@ -51,7 +51,8 @@ size_t selftest_client_hello(const char *sni, uint8_t *buf, size_t cap)
 	static const uint8_t random[32] = {0x52, 0x44, 0x50, 0x49, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
 	static const uint8_t ciphers[] = {0x13, 0x01, 0x13, 0x02, 0xc0, 0x2b, 0xc0, 0x2f,
 					  0xc0, 0x2c, 0xc0, 0x30, 0x00, 0x9c, 0x00, 0x2f};
-	static const uint8_t alpn[] = {0x02, 'h', '2', 0x08, 'h', 't', 't', 'p', '/', '1', '.', '1'};
+	static const uint8_t alpn[] = {0x02, 'h', '2', 0x08, 'h', 't',
+				       't',  'p', '/', '1',  '.', '1'};
 	put8(&w, 0x16); /* handshake record, TLS 1.0 framing as browsers send */
 	put16(&w, 0x0301);
 	size_t rec_len = w.len;

@@ -113,6 +113,15 @@ static int try_tls(const struct builtin_input *in, struct verdict *v)
 		int rv = tls_parse_client_hello(in->payload, in->len, &ch);
 		if (rv == -EAGAIN)
 			return -EAGAIN;
+		if (rv == -ENOMSG) {
+			struct tls_server_hello sh;
+			if (tls_parse_server_hello(in->payload, in->len, &sh) != 0)
+				return 0;
+			hit(v, "tls", 90, "tls_server_hello");
+			verdict_meta_set(v, "tls.server_version", sh.version_name);
+			verdict_meta_set(v, "tls.cipher", sh.cipher_name);
+			return 1;
+		}
 		if (rv != 0)
 			return 0;
 		if (ch.sni[0] == '\0') {

@@ -329,6 +329,14 @@ static enum builtin_outcome run_builtin(struct flow *f, int dir, const struct pk
 	return o;
 }
 
+/* A TLS flow stays open for the ServerHello (version, cipher) until the
+ * packet budget runs out. */
+static bool awaits_server_hello(const struct verdict *v, const struct pkt *p)
+{
+	return p->l4proto == IPPROTO_TCP && strcmp(v->app, "tls") == 0 &&
+	       !verdict_meta_get(v, "tls.cipher");
+}
+
 struct work {
 	struct pkt p;
 	struct rdpi_flowkey key;
@@ -409,7 +417,7 @@ static void phase1(struct engine *e, const Routerd__Dpi__V1__ClassifyRequest *r,
 	}
 	bool budget_spent = f->payload_packets >= e->opts.first_payload_packets;
 	bool agent_mode = e->opts.kind != ENGINE_BUILTIN && e->opts.agent;
-	if (!agent_mode && (w->builtin_match || budget_spent))
+	if (!agent_mode && ((w->builtin_match && !awaits_server_hello(&cur, p)) || budget_spent))
 		cur.final = true;
 	if (budget_spent && !cur.final) {
 		cur.final = true;

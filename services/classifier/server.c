@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,10 @@ struct server {
 	struct agentlink *agent;
 	_Atomic uint32_t timeout_ms;
 	struct latency lat;
+	struct metric_ref {
+		struct engine *engine;
+		size_t off;
+	} metric_refs[16], source_refs[VERDICT_SOURCE__COUNT];
 };
 
 int server_new(const struct server_info *info, struct engine *engine, struct agentlink *agent,
@@ -135,8 +140,8 @@ static enum rdpi_status h_status(void *arg, struct rdpi_call *call, const Protob
 	latency_summary(&s->lat, &ls);
 	if (agent_wanted(s))
 		agentlink_state(s->agent, &as);
-	bool agent_up = agent_wanted(s) && as.available && as.libndpi_loaded &&
-			as.breaker != AGENTLINK_OPEN;
+	bool agent_up =
+	    agent_wanted(s) && as.available && as.libndpi_loaded && as.breaker != AGENTLINK_OPEN;
 
 	st->ok = s->info.kind == ENGINE_NDPI_AGENT ? agent_up : 1;
 	st->name = s->name;
@@ -185,9 +190,8 @@ static enum rdpi_status h_status(void *arg, struct rdpi_call *call, const Protob
 	sx->batches = es.batches;
 	sx->averagebatchsize = es.batches ? (double)es.requests / (double)es.batches : 0;
 	static const enum verdict_source shown[] = {
-		VERDICT_SOURCE_NDPI,	      VERDICT_SOURCE_BUILTIN_PAYLOAD,
-		VERDICT_SOURCE_DNS_CACHE,     VERDICT_SOURCE_SNI_CACHE,
-		VERDICT_SOURCE_PORT_FALLBACK, VERDICT_SOURCE_UNKNOWN,
+	    VERDICT_SOURCE_NDPI,      VERDICT_SOURCE_BUILTIN_PAYLOAD, VERDICT_SOURCE_DNS_CACHE,
+	    VERDICT_SOURCE_SNI_CACHE, VERDICT_SOURCE_PORT_FALLBACK,   VERDICT_SOURCE_UNKNOWN,
 	};
 	size_t ns = sizeof(shown) / sizeof(shown[0]);
 	sx->bysource = rdpi_call_alloc(call, ns * sizeof(*sx->bysource));
@@ -195,7 +199,7 @@ static enum rdpi_status h_status(void *arg, struct rdpi_call *call, const Protob
 		return RDPI_STATUS_INTERNAL;
 	for (size_t i = 0; i < ns; i++) {
 		Routerd__Dpi__V1__ClassifierStats__BySourceEntry *e =
-			rdpi_call_alloc(call, sizeof(*e));
+		    rdpi_call_alloc(call, sizeof(*e));
 		if (!e)
 			return RDPI_STATUS_INTERNAL;
 		routerd__dpi__v1__classifier_stats__by_source_entry__init(e);
@@ -248,16 +252,87 @@ const rdpi_method_fn *server_handlers(void)
 	return handlers;
 }
 
-static uint64_t g_requests(void *arg)
+/* /metrics: engine counters by offset into struct engine_stats. */
+static const struct {
+	const char *name;
+	enum rdpi_counter_kind kind;
+	const char *help;
+	size_t off;
+} metric_table[] = {
+    {"requests_total", RDPI_COUNTER, "packets classified", offsetof(struct engine_stats, requests)},
+    {"batches_total", RDPI_COUNTER, "classify calls (batches)",
+     offsetof(struct engine_stats, batches)},
+    {"builtin_packets_total", RDPI_COUNTER, "packets run through the builtin parsers",
+     offsetof(struct engine_stats, builtin_packets)},
+    {"builtin_classified_total", RDPI_COUNTER, "packets with builtin payload evidence",
+     offsetof(struct engine_stats, builtin_classified)},
+    {"agent_packets_total", RDPI_COUNTER, "packets sent to the agent",
+     offsetof(struct engine_stats, agent_packets)},
+    {"agent_classified_total", RDPI_COUNTER, "packets the agent classified",
+     offsetof(struct engine_stats, agent_classified)},
+    {"agent_errors_total", RDPI_COUNTER, "failed agent calls",
+     offsetof(struct engine_stats, agent_errors)},
+    {"agent_timeouts_total", RDPI_COUNTER, "agent calls past their deadline",
+     offsetof(struct engine_stats, timeout_errors)},
+    {"fallbacks_total", RDPI_COUNTER, "packets answered without the agent",
+     offsetof(struct engine_stats, fallbacks)},
+    {"cache_hits_total", RDPI_COUNTER, "packets answered from the verdict cache",
+     offsetof(struct engine_stats, cache_hits)},
+    {"invalid_requests_total", RDPI_COUNTER, "requests that could not be parsed",
+     offsetof(struct engine_stats, invalid)},
+    {"unknown_total", RDPI_COUNTER, "results without an application",
+     offsetof(struct engine_stats, unknown)},
+    {"active_flows", RDPI_GAUGE, "flows in the verdict cache",
+     offsetof(struct engine_stats, active_flows)},
+    {"flow_evictions_total", RDPI_COUNTER, "flows evicted at flowLimit",
+     offsetof(struct engine_stats, flow_evictions)},
+    {"flow_expiries_total", RDPI_COUNTER, "flows expired after flowTTL",
+     offsetof(struct engine_stats, flow_expiries)},
+    {"flow_table_bytes", RDPI_GAUGE, "bytes held by the verdict cache",
+     offsetof(struct engine_stats, flow_bytes)},
+};
+
+#define N_METRICS (sizeof(metric_table) / sizeof(metric_table[0]))
+
+_Static_assert(N_METRICS <= sizeof(((struct server *)0)->metric_refs) /
+				sizeof(((struct server *)0)->metric_refs[0]),
+	       "metric_refs too small");
+
+static uint64_t metric_value(void *arg)
 {
+	struct metric_ref *r = arg;
 	struct engine_stats es;
-	engine_stats(arg, &es);
-	return es.requests;
+	engine_stats(r->engine, &es);
+	return *(const uint64_t *)((const char *)&es + r->off);
+}
+
+static uint64_t source_value(void *arg)
+{
+	struct metric_ref *r = arg;
+	struct engine_stats es;
+	engine_stats(r->engine, &es);
+	return es.by_source[r->off];
 }
 
 int server_register_metrics(struct server *s, struct rdpi_counters *reg)
 {
-	(void)s;
-	return rdpi_counters_register_fn(reg, "requests_total", NULL, RDPI_COUNTER,
-					 "packets classified", g_requests, s->engine);
+	int rv = 0;
+	for (size_t i = 0; i < N_METRICS && rv == 0; i++) {
+		s->metric_refs[i] = (struct metric_ref){s->engine, metric_table[i].off};
+		rv = rdpi_counters_register_fn(reg, metric_table[i].name, NULL,
+					       metric_table[i].kind, metric_table[i].help,
+					       metric_value, &s->metric_refs[i]);
+	}
+	struct metric_ref *src = s->source_refs;
+	for (int i = 0; i < VERDICT_SOURCE__COUNT && rv == 0; i++) {
+		char label[64];
+		snprintf(label, sizeof(label), "source=\"%s%s\"", verdict_source_name(i),
+			 i == VERDICT_SOURCE_NDPI_GUESS ? "-guess" : "");
+		src[i] = (struct metric_ref){s->engine, (size_t)i};
+		rv = rdpi_counters_register_fn(reg, "results_total", label, RDPI_COUNTER,
+					       "results by source", source_value, &src[i]);
+	}
+	if (rv == 0)
+		rv = rdpi_counters_register_process(reg);
+	return rv;
 }

@@ -23,6 +23,7 @@
 #include "common/service.h"
 #include "common/wire.h"
 #include "routerd/dpi/v1/agent.pb-c.h"
+#include "routerd/dpi/v1/classifier.pb-c.h"
 #include "synth.h"
 
 static char bin[512];
@@ -32,6 +33,8 @@ static unsigned seq;
 /* ---- process helpers ------------------------------------------------------ */
 
 /* Run a shell command, capture stdout (and stderr when merge), return exit code. */
+static int run(char *out, size_t outlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 static int run(char *out, size_t outlen, const char *fmt, ...)
 {
 	char cmd[4096];
@@ -359,7 +362,10 @@ static void test_daemon_serves_socket_and_counts(void **state)
 	assert_int_equal(code, 404);
 	assert_int_equal(curl(&d, "GET", "/metrics", NULL, out, sizeof(out), &code), 0);
 	assert_int_equal(code, 200);
-	assert_non_null(strstr(out, "routerd_dpi_classifier_requests_total"));
+	assert_non_null(strstr(out, "routerd_dpi_classifier_requests_total 1\n"));
+	assert_non_null(
+		strstr(out, "routerd_dpi_classifier_results_total{source=\"builtin-payload\"} 1\n"));
+	assert_non_null(strstr(out, "# TYPE routerd_dpi_classifier_active_flows gauge"));
 
 	if (access("/usr/bin/nngcat", X_OK) == 0) {
 		assert_int_equal(run(out, sizeof(out),
@@ -372,6 +378,60 @@ static void test_daemon_serves_socket_and_counts(void **state)
 	} else {
 		print_message("SKIP nngcat part: nngcat not installed (package nng-utils)\n");
 	}
+	daemon_stop(&d);
+}
+
+/* ClassifyBatch over the real NNG endpoint: results in order, a bad packet
+ * answered alone without failing the batch. */
+static void test_daemon_batch_over_nng(void **state)
+{
+	struct daemon d = {0};
+	assert_int_equal(daemon_start(&d, NULL), 0);
+	struct rdpi_rpc_client *cl = NULL;
+	assert_int_equal(rdpi_rpc_client_new(d.ipc, NULL, &cl), 0);
+	uint8_t hello[1024], pkt[3][1500];
+	size_t hl = synth_client_hello("batch.example", NULL, hello, sizeof(hello));
+	Routerd__Dpi__V1__ClassifyRequest r[3], *rp[3];
+	for (int i = 0; i < 3; i++) {
+		routerd__dpi__v1__classify_request__init(&r[i]);
+		rp[i] = &r[i];
+	}
+	r[0].packet.len = synth_tcp_packet("192.0.2.10", 42000, "198.51.100.10", 443, 1, hello, hl,
+					   pkt[0], sizeof(pkt[0]));
+	r[0].packet.data = pkt[0];
+	static const uint8_t garbage[] = {0x45, 0x00};
+	r[1].packet.data = (uint8_t *)garbage;
+	r[1].packet.len = sizeof(garbage);
+	r[2].transportprotocol = "udp";
+	r[2].srcaddress = "192.0.2.11";
+	r[2].srcport = 42001;
+	r[2].dstaddress = "198.51.100.11";
+	r[2].dstport = 3478;
+	Routerd__Dpi__V1__ClassifyBatchRequest b = ROUTERD__DPI__V1__CLASSIFY_BATCH_REQUEST__INIT;
+	b.requests = rp;
+	b.n_requests = 3;
+	ProtobufCMessage *m = NULL;
+	char err[256];
+	enum rdpi_status st = RDPI_STATUS_UNAVAILABLE;
+	for (int i = 0; i < 100 && st == RDPI_STATUS_UNAVAILABLE; i++) {
+		st = rdpi_rpc_client_call(cl, "ClassifyBatch", &b.base,
+					  &routerd__dpi__v1__classify_batch_reply__descriptor, 2000,
+					  &m, err, sizeof(err));
+		if (st == RDPI_STATUS_UNAVAILABLE)
+			usleep(20000);
+	}
+	assert_int_equal(st, RDPI_STATUS_OK);
+	Routerd__Dpi__V1__ClassifyBatchReply *rep = (void *)m;
+	assert_int_equal(rep->n_results, 3);
+	assert_string_equal(rep->results[0]->tlssni, "batch.example");
+	assert_string_equal(rep->results[1]->appname, "unknown");
+	assert_string_equal(rep->results[1]->reason, "invalid_request");
+	assert_non_null(strstr(rep->results[1]->fallbackreason, "packet"));
+	assert_string_equal(rep->results[2]->appname, "stun");
+	assert_string_equal(rep->results[2]->source, "port-fallback");
+	assert_true(rep->results[2]->appconfidence <= 40);
+	protobuf_c_message_free_unpacked(m, NULL);
+	rdpi_rpc_client_free(cl);
 	daemon_stop(&d);
 }
 
@@ -575,6 +635,7 @@ int main(void)
 		cmocka_unit_test(test_daemon_classify_reads_json),
 		cmocka_unit_test(test_daemon_unsupported_engine),
 		cmocka_unit_test(test_daemon_serves_socket_and_counts),
+		cmocka_unit_test(test_daemon_batch_over_nng),
 		cmocka_unit_test(test_daemon_refuses_non_socket_path),
 		cmocka_unit_test(test_daemon_auto_falls_back_when_agent_unavailable),
 		cmocka_unit_test(test_daemon_ndpi_agent_mode_reports_degraded),

@@ -77,16 +77,33 @@ static void test_engine_tls_then_cache_hit_from_other_direction(void **state)
 	assert_int_equal(it.v.source, VERDICT_SOURCE_BUILTIN_PAYLOAD);
 	assert_string_equal(it.v.tls_sni, "cache.example");
 	assert_string_equal(it.v.reason, "tls_client_hello_sni");
-	assert_true(it.v.final);
+	assert_false(it.v.final); /* waits for the ServerHello */
 	assert_false(it.cache_hit);
 	assert_string_equal(verdict_meta_get(&it.v, "tls.alpn"), "h2");
 	char id[33];
 	memcpy(id, it.flow_id, sizeof(id));
 
-	/* the server's answer: other direction, same flow, answered from the cache */
+	/* the server's answer: other direction, same flow; version and cipher join in */
+	static const uint8_t sh[] = {
+		0x16, 0x03, 0x03, 0x00, 0x32, 0x02, 0x00, 0x00, 0x2e, 0x03, 0x03, 1, 2, 3, 4, 5, 6,
+		7,    8,    9,    10,   11,   12,   13,   14,   15,   16,   17,   18, 19, 20, 21, 22,
+		23,   24,   25,   26,   27,   28,   29,   30,   31,   32,   0x00, 0x13, 0x01, 0x00,
+		0x00, 0x06, 0x00, 0x2b, 0x00, 0x02, 0x03, 0x04};
+	size_t rl = synth_tcp_packet("198.51.100.10", 443, "192.0.2.10", 50000, 9, sh, sizeof(sh),
+				     pkt, sizeof(pkt));
+	classify_pkt(f->e, pkt, rl, &it);
+	assert_false(it.cache_hit);
+	assert_string_equal(it.flow_id, id);
+	assert_true(it.v.final);
+	assert_string_equal(it.v.tls_sni, "cache.example");
+	assert_string_equal(it.v.reason, "tls_client_hello_sni");
+	assert_string_equal(verdict_meta_get(&it.v, "tls.server_version"), "tls1.3");
+	assert_non_null(verdict_meta_get(&it.v, "tls.cipher"));
+
+	/* application data either way is answered from the cache */
 	const uint8_t junk[] = {0x17, 0x03, 0x03, 0x00, 0x01, 0x00};
-	size_t rl = synth_tcp_packet("198.51.100.10", 443, "192.0.2.10", 50000, 9, junk,
-				     sizeof(junk), pkt, sizeof(pkt));
+	rl = synth_tcp_packet("192.0.2.10", 50000, "198.51.100.10", 443, 9, junk, sizeof(junk), pkt,
+			      sizeof(pkt));
 	classify_pkt(f->e, pkt, rl, &it);
 	assert_true(it.cache_hit);
 	assert_string_equal(it.flow_id, id);

@@ -34,14 +34,13 @@ struct tcfg {
 static const char *const engines[] = {"builtin", "ndpi-agent", "auto", NULL};
 
 static const struct rdpi_cfg_key tkeys[] = {
-    {"name", RDPI_CFG_STRING, 0, 0, "default", offsetof(struct tcfg, name), NULL,
-     "Instance name."},
+    {"name", RDPI_CFG_STRING, 0, 0, "default", offsetof(struct tcfg, name), NULL, "Instance name."},
     {"engine", RDPI_CFG_ENUM, 0, 0, "auto", offsetof(struct tcfg, engine), engines,
      "Classification engine."},
     {"socket", RDPI_CFG_STRING, 0, 0, "/run/routerd/dpi-classifier/default.sock",
      offsetof(struct tcfg, socket), NULL, "HTTP shim socket."},
-    {"firstPayloadPackets", RDPI_CFG_INT, 1, 1000, "10", offsetof(struct tcfg, first_payload),
-     NULL, "Payload packets inspected per flow."},
+    {"firstPayloadPackets", RDPI_CFG_INT, 1, 1000, "10", offsetof(struct tcfg, first_payload), NULL,
+     "Payload packets inspected per flow."},
     {"copyRange", RDPI_CFG_SIZE, 64, 65536, "2048", offsetof(struct tcfg, copy_range), NULL,
      "Bytes copied per packet."},
     {"flowTTL", RDPI_CFG_DURATION, 1 * SEC, 7 * 24 * 3600 * SEC, "1h",
@@ -153,7 +152,8 @@ static void test_cfg_size_integer_and_zero_duration(void **state)
 	struct tcfg c = {0};
 	char err[256] = "";
 	const char *text = "classifier = { copyRange = 4096; requestTimeout = 0; };";
-	assert_int_equal(rdpi_cfg_load_string(text, "t.conf", &tsec, NULL, &c, err, sizeof(err)), 0);
+	assert_int_equal(rdpi_cfg_load_string(text, "t.conf", &tsec, NULL, &c, err, sizeof(err)),
+			 0);
 	assert_int_equal(c.copy_range, 4096);
 	assert_int_equal(c.request_timeout, 0);
 	rdpi_cfg_free(&tsec, &c);
@@ -164,9 +164,9 @@ static void test_cfg_missing_section_gives_defaults(void **state)
 	(void)state;
 	struct tcfg c = {0};
 	char path[64], err[256] = "";
-	assert_int_equal(
-	    load_via_file("agent = { flowTTL = \"5m\"; };\n", &c, path, sizeof(path), err, sizeof(err)),
-	    0);
+	assert_int_equal(load_via_file("agent = { flowTTL = \"5m\"; };\n", &c, path, sizeof(path),
+				       err, sizeof(err)),
+			 0);
 	assert_string_equal(c.name, "default");
 	assert_int_equal(c.flow_limit, 100000);
 	rdpi_cfg_free(&tsec, &c);
@@ -206,17 +206,17 @@ static void test_cfg_parse_error_reports_line(void **state)
 	(void)state;
 	struct tcfg c = {0};
 	char path[64], err[512] = "", want[600];
-	assert_int_equal(load_via_file("classifier = {\n  name = \"a\";\n  flowLimit = = 3;\n};\n", &c,
-				       path, sizeof(path), err, sizeof(err)),
+	assert_int_equal(load_via_file("classifier = {\n  name = \"a\";\n  flowLimit = = 3;\n};\n",
+				       &c, path, sizeof(path), err, sizeof(err)),
 			 -EINVAL);
 	snprintf(want, sizeof(want), "%s:3: syntax error", path);
 	assert_string_equal(err, want);
 	expect_error("classifier = {\n flowLimit = 1;\n flowLimit = 2;\n};\n", -EINVAL,
 		     "t.conf:3: duplicate setting name");
 
-	assert_int_equal(rdpi_cfg_load_file("/nonexistent/dpi.conf", &tsec, known, &c, err,
-					    sizeof(err)),
-			 -ENOENT);
+	assert_int_equal(
+	    rdpi_cfg_load_file("/nonexistent/dpi.conf", &tsec, known, &c, err, sizeof(err)),
+	    -ENOENT);
 	assert_string_equal(err, "/nonexistent/dpi.conf: No such file or directory");
 	assert_null(c.name);
 }
@@ -288,7 +288,8 @@ static void test_cfg_wrong_type(void **state)
 		     "such as \"64k\")");
 	expect_error("classifier = { copyRange = -5; };\n", -EINVAL,
 		     "t.conf:1: classifier.copyRange: -5 is not a size");
-	expect_error("classifier = 5;\n", -EINVAL, "t.conf:1: classifier: expected a group { ... }");
+	expect_error("classifier = 5;\n", -EINVAL,
+		     "t.conf:1: classifier: expected a group { ... }");
 }
 
 static void test_cfg_bad_duration(void **state)
@@ -320,8 +321,9 @@ static void test_cfg_enum_trimmed_lowercased(void **state)
 			 0);
 	assert_string_equal(c.engine, "ndpi-agent");
 	rdpi_cfg_free(&tsec, &c);
-	expect_error("classifier = {\n  engine = \"ndpi\";\n};\n", -EINVAL,
-		     "t.conf:2: classifier.engine: \"ndpi\" is not one of builtin, ndpi-agent, auto");
+	expect_error(
+	    "classifier = {\n  engine = \"ndpi\";\n};\n", -EINVAL,
+	    "t.conf:2: classifier.engine: \"ndpi\" is not one of builtin, ndpi-agent, auto");
 	expect_error("classifier = { engine = 1; };\n", -EINVAL,
 		     "t.conf:1: classifier.engine: expected string");
 }
@@ -485,12 +487,10 @@ static void test_cfg_dump_round_trip(void **state)
 	free(text);
 
 	/* awkward values: escapes, controls, UTF-8, odd durations */
-	assert_int_equal(rdpi_cfg_set(&tsec, &a, "name", "q\"b\\s\nt\tc\x01\x7f\xc2\xb5", err,
-				      sizeof(err)),
-			 0);
-	assert_int_equal(rdpi_cfg_set(&tsec, &a, "requestTimeout", "1.000000001s", err,
-				      sizeof(err)),
-			 0);
+	assert_int_equal(
+	    rdpi_cfg_set(&tsec, &a, "name", "q\"b\\s\nt\tc\x01\x7f\xc2\xb5", err, sizeof(err)), 0);
+	assert_int_equal(
+	    rdpi_cfg_set(&tsec, &a, "requestTimeout", "1.000000001s", err, sizeof(err)), 0);
 	assert_int_equal(rdpi_cfg_set(&tsec, &a, "copyRange", "1000", err, sizeof(err)), 0);
 	assert_int_equal(rdpi_cfg_set(&tsec, &a, "verbose", "true", err, sizeof(err)), 0);
 	assert_int_equal(rdpi_cfg_set(&tsec, &a, "flowTTL", "1.5\xc2\xb5s", err, sizeof(err)),

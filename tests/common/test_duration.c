@@ -90,9 +90,9 @@ static void test_duration_parse_rejects(void **state)
 {
 	(void)state;
 	static const char *const invalid[] = {
-	    "",	      "3",	  "-",	      "s",    ".",	"-.",	  ".s",	  "+.s",
-	    "1x",     "\x85\x85", "\xff",     "1h ", " 1h",	"1h-5m",  "1.2.3s", "--1s",
-	    "1 h",    "1H",	  "1sec",     "0x1s", "5",	"100",	  "1e3s",
+	    "",	   "3",	       "-",    "s",    ".",   "-.",    ".s",	 "+.s",
+	    "1x",  "\x85\x85", "\xff", "1h ",  " 1h", "1h-5m", "1.2.3s", "--1s",
+	    "1 h", "1H",       "1sec", "0x1s", "5",   "100",   "1e3s",
 	};
 	for (size_t i = 0; i < sizeof(invalid) / sizeof(invalid[0]); i++) {
 		int64_t v = 42;
@@ -102,10 +102,14 @@ static void test_duration_parse_rejects(void **state)
 				 (long long)v);
 	}
 	static const char *const range[] = {
-	    "9223372036854775808ns",	   "9223372036854775.808us",
-	    "9223372036854ms775us808ns",   "-9223372036854775809ns",
-	    "2562048h",			   "106752d",
-	    "99999999999999999999999999s", "9223372036854775807ns1ns",
+	    "9223372036854775808ns",
+	    "9223372036854775.808us",
+	    "9223372036854ms775us808ns",
+	    "-9223372036854775809ns",
+	    "2562048h",
+	    "106752d",
+	    "99999999999999999999999999s",
+	    "9223372036854775807ns1ns",
 	};
 	for (size_t i = 0; i < sizeof(range) / sizeof(range[0]); i++) {
 		int64_t v = 42;
@@ -221,7 +225,7 @@ static void test_size_parse_units(void **state)
 static void test_size_parse_rejects(void **state)
 {
 	(void)state;
-	static const char *const invalid[] = {"",    "k",  "-1",    "+1",    " 1",  "1 ",
+	static const char *const invalid[] = {"",     "k",  "-1",    "+1",   " 1",   "1 ",
 					      "1.5M", "1x", "1kibb", "0x10", "1K B", "1e3"};
 	for (size_t i = 0; i < sizeof(invalid) / sizeof(invalid[0]); i++) {
 		int64_t v = 42;

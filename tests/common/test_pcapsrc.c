@@ -20,11 +20,11 @@ static char tmpdir[64];
 static char path[128];
 
 /* 20-byte IPv4 header + 8-byte UDP header + 4 bytes payload */
-static const uint8_t ip4[] = {0x45, 0, 0, 32, 0, 1, 0, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2,
-			      0x30, 0x39, 0, 53, 0, 12, 0, 0, 'a', 'b', 'c', 'd'};
+static const uint8_t ip4[] = {0x45, 0, 0, 32, 0,    1,	  0, 0,	 64, 17, 0, 0, 10,  0,	 0,   1,
+			      10,   0, 0, 2,  0x30, 0x39, 0, 53, 0,  12, 0, 0, 'a', 'b', 'c', 'd'};
 /* 40-byte IPv6 header (no L4 payload) */
-static const uint8_t ip6[40] = {0x60, 0, 0, 0, 0, 0, 59, 64, 0x20, 0x01, 0x0d, 0xb8, [23] = 1,
-				0x20, 0x01, 0x0d, 0xb8, [39] = 2};
+static const uint8_t ip6[40] = {0x60, 0,    0,	  0,	    0,	  0,	59,   64,   0x20,
+				0x01, 0x0d, 0xb8, [23] = 1, 0x20, 0x01, 0x0d, 0xb8, [39] = 2};
 
 struct frame {
 	uint8_t b[256];
@@ -41,8 +41,8 @@ static void frame_set(struct frame *f, const void *hdr, size_t hlen, const void 
 
 static void write_pcap(int linktype, const struct frame *frames, size_t n)
 {
-	pcap_t *dead = pcap_open_dead_with_tstamp_precision(linktype, 65535,
-							     PCAP_TSTAMP_PRECISION_NANO);
+	pcap_t *dead =
+	    pcap_open_dead_with_tstamp_precision(linktype, 65535, PCAP_TSTAMP_PRECISION_NANO);
 	assert_non_null(dead);
 	pcap_dumper_t *d = pcap_dump_open(dead, path);
 	assert_non_null(d);
@@ -111,10 +111,10 @@ static void test_pcapsrc_ethernet_vlan(void **state)
 	static const uint8_t eth6[14] = {[12] = 0x86, 0xdd};
 	static const uint8_t eth_arp[14] = {[12] = 0x08, 0x06};
 	static const uint8_t eth_vlan[18] = {[12] = 0x81, 0x00, 0x00, 0x2a, 0x08, 0x00};
-	static const uint8_t eth_qinq[22] = {[12] = 0x88, 0xa8, 0x00, 0x07, 0x81, 0x00,
-					     0x00, 0x2a, 0x86, 0xdd};
-	static const uint8_t eth_3tags[26] = {[12] = 0x81, 0x00, 0, 1, 0x81, 0x00, 0, 2,
-					      0x81, 0x00, 0, 3, 0x08, 0x00};
+	static const uint8_t eth_qinq[22] = {[12] = 0x88, 0xa8, 0x00, 0x07, 0x81,
+					     0x00,	  0x00, 0x2a, 0x86, 0xdd};
+	static const uint8_t eth_3tags[26] = {[12] = 0x81, 0x00, 0,    1, 0x81, 0x00, 0,
+					      2,	   0x81, 0x00, 0, 3,	0x08, 0x00};
 	struct frame f[6];
 	frame_set(&f[0], eth4, sizeof(eth4), ip4, sizeof(ip4));
 	frame_set(&f[1], eth_arp, sizeof(eth_arp), ip4, 28);
@@ -384,12 +384,18 @@ static void test_pcapsrc_corpus_vlan(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_pcapsrc_ethernet_vlan), cmocka_unit_test(test_pcapsrc_linux_sll),
-	    cmocka_unit_test(test_pcapsrc_linux_sll2),	  cmocka_unit_test(test_pcapsrc_raw_ip),
-	    cmocka_unit_test(test_pcapsrc_bsd_loopback),  cmocka_unit_test(test_pcapsrc_pcapng),
-	    cmocka_unit_test(test_pcapsrc_errors),	  cmocka_unit_test(test_pcapsrc_l3_truncated),
-	    cmocka_unit_test(test_pcapsrc_corpus_sll),	  cmocka_unit_test(test_pcapsrc_corpus_null),
-	    cmocka_unit_test(test_pcapsrc_corpus_pcapng), cmocka_unit_test(test_pcapsrc_corpus_vlan),
+	    cmocka_unit_test(test_pcapsrc_ethernet_vlan),
+	    cmocka_unit_test(test_pcapsrc_linux_sll),
+	    cmocka_unit_test(test_pcapsrc_linux_sll2),
+	    cmocka_unit_test(test_pcapsrc_raw_ip),
+	    cmocka_unit_test(test_pcapsrc_bsd_loopback),
+	    cmocka_unit_test(test_pcapsrc_pcapng),
+	    cmocka_unit_test(test_pcapsrc_errors),
+	    cmocka_unit_test(test_pcapsrc_l3_truncated),
+	    cmocka_unit_test(test_pcapsrc_corpus_sll),
+	    cmocka_unit_test(test_pcapsrc_corpus_null),
+	    cmocka_unit_test(test_pcapsrc_corpus_pcapng),
+	    cmocka_unit_test(test_pcapsrc_corpus_vlan),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -31,8 +31,7 @@ static const struct rdpi_cfg_key fkeys[] = {
     {"copyRange", RDPI_CFG_SIZE, 0, 0, "2048", offsetof(struct fcfg, range), NULL, NULL},
     {"verbose", RDPI_CFG_BOOL, 0, 0, "false", offsetof(struct fcfg, verbose), NULL, NULL},
 };
-static const struct rdpi_cfg_section fsec = {"classifier", fkeys,
-					     sizeof(fkeys) / sizeof(fkeys[0])};
+static const struct rdpi_cfg_section fsec = {"classifier", fkeys, sizeof(fkeys) / sizeof(fkeys[0])};
 static const char *const known[] = {"firewallLog", "agent", NULL};
 
 static bool same(const struct fcfg *a, const struct fcfg *b)
