@@ -55,7 +55,8 @@ struct rdpi_packet {
  *             length it declares (IPv4 total length < IHL, extension header or
  *             L4 header past the IP length, TCP data offset < 5): malformed.
  *   -EMSGSIZE the capture ends inside the IP header, an extension header or the
- *             L4 header that the IP length says is there: truncated capture.
+ *             L4 header that the IP length says is there: truncated capture
+ *             (TCP needs its fixed 20 bytes; options cut off are tolerated).
  *   -EPROTO   more than RDPI_PACKET_MAX_EXT_HEADERS IPv6 extension headers. */
 int rdpi_packet_parse(const uint8_t *data, size_t len, struct rdpi_packet *ret);
 

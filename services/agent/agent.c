@@ -406,7 +406,10 @@ void agent_service_opts(struct agent *a, struct rdpi_service_opts *o)
 	    .handlers = handlers,
 	    .arg = a,
 	    .workers = a->workers,
+	    /* --timeout is the processing budget of every request: callers may
+	     * ask for less, never for more */
 	    .default_timeout_ms = a->timeout_ms,
+	    .max_timeout_ms = a->timeout_ms,
 	    .json_opts = rdpi_wire_json_opts(),
 	};
 }

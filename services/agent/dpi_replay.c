@@ -141,6 +141,36 @@ static int load_truth(const char *path, struct table *t)
 	return 0;
 }
 
+/* IPv6 text as ndpiReader prints it: the longest run of zero groups is
+ * folded into "::" even when it is a single group (RFC 5952 would not). */
+static void ip6_text(const uint8_t a[16], char *buf, size_t len)
+{
+	unsigned g[8];
+	int best = -1, bestlen = 0;
+	for (int i = 0; i < 8; i++)
+		g[i] = (unsigned)a[2 * i] << 8 | a[2 * i + 1];
+	for (int i = 0; i < 8;) {
+		int j = i;
+		while (j < 8 && g[j] == 0)
+			j++;
+		if (j - i > bestlen) {
+			best = i;
+			bestlen = j - i;
+		}
+		i = j > i ? j : i + 1;
+	}
+	size_t o = 0;
+	buf[0] = '\0';
+	for (int i = 0; i < 8 && o < len; i++) {
+		if (i == best) {
+			o += (size_t)snprintf(buf + o, len - o, "%s", i == 0 ? "::" : ":");
+			i += bestlen - 1;
+			continue;
+		}
+		o += (size_t)snprintf(buf + o, len - o, "%x%s", g[i], i < 7 ? ":" : "");
+	}
+}
+
 /* ndpiReader's canonical key: "TCP A:pa B:pb", IPv6 in brackets. */
 static void key_string(const struct rdpi_flowkey *k, char *buf, size_t len)
 {
@@ -166,8 +196,13 @@ static void key_string(const struct rdpi_flowkey *k, char *buf, size_t len)
 		snprintf(p, sizeof(p), "%u", k->l4proto);
 		l4 = p;
 	}
-	rdpi_addr_format(k->lo_addr, a, sizeof(a));
-	rdpi_addr_format(k->hi_addr, b, sizeof(b));
+	if (k->l3 == 6) {
+		ip6_text(k->lo_addr, a, sizeof(a));
+		ip6_text(k->hi_addr, b, sizeof(b));
+	} else {
+		rdpi_addr_format(k->lo_addr, a, sizeof(a));
+		rdpi_addr_format(k->hi_addr, b, sizeof(b));
+	}
 	if (k->l3 == 6)
 		snprintf(buf, len, "%s [%s]:%u [%s]:%u", l4, a, k->lo_port, b, k->hi_port);
 	else
@@ -330,7 +365,7 @@ out:
  * batch buffers (one filling, one in flight), so several ObserveBatch calls
  * overlap while every flow's packets still arrive in order. */
 #define NNG_PKT_MAX 65536
-#define SHARDS_MAX 8
+#define SHARDS_MAX  8
 
 enum { BUF_FREE, BUF_FULL };
 
@@ -371,9 +406,9 @@ static void send_buf(struct nng_ctx *c, struct nbuf *b)
 	rq.requests = b->preqs;
 	ProtobufCMessage *reply = NULL;
 	char err[256];
-	enum rdpi_status st = rdpi_rpc_client_call(c->cl, "ObserveBatch", &rq.base,
-						   &routerd__dpi__v1__observe_batch_reply__descriptor,
-						   5000, &reply, err, sizeof(err));
+	enum rdpi_status st = rdpi_rpc_client_call(
+	    c->cl, "ObserveBatch", &rq.base, &routerd__dpi__v1__observe_batch_reply__descriptor,
+	    5000, &reply, err, sizeof(err));
 	pthread_mutex_lock(&c->tmu);
 	c->calls++;
 	if (st != RDPI_STATUS_OK) {

@@ -108,6 +108,10 @@ static int reload(void *arg)
 		rdpi_log(LOG_ERR, "config", "reload failed, keeping the old config: %s", err);
 		return rc;
 	}
+	if (next.timeout_ns != cfg.timeout_ns || next.workers != cfg.workers ||
+	    strcmp(next.socket, cfg.socket) != 0 || strcmp(next.ipc, cfg.ipc) != 0)
+		rdpi_log(LOG_NOTICE, "config",
+			 "socket, ipc, timeout and workers changes take effect at restart");
 	rc = agent_configure(agent, &next);
 	if (rc < 0) {
 		rdpi_log(LOG_ERR, "config", "reload failed: %s", strerror(-rc));
@@ -144,6 +148,10 @@ static int run_daemon(void)
 	struct rdpi_rpc_server *srv = NULL;
 	int rc, level = LOG_INFO;
 
+	if (!cfg.socket || !*cfg.socket) {
+		fprintf(stderr, "--socket is required\n");
+		return 1;
+	}
 	rdpi_log_level_parse(cfg.log_level, &level);
 	rdpi_log_init(PROG, RDPI_LOG_STDERR, level);
 	if ((rc = rdpi_daemon_block_signals()) < 0) {

@@ -358,8 +358,12 @@ static void phase1(struct engine *e, const Routerd__Dpi__V1__ClassifyRequest *r,
 		   struct engine_item *it, uint64_t now)
 {
 	char err[160];
-	memset(it, 0, sizeof(*it));
+	/* field by field: the item embeds a multi-KiB verdict */
 	verdict_init(&it->v);
+	it->l3[0] = it->l4[0] = it->src[0] = it->dst[0] = it->flow_id[0] = '\0';
+	it->fallback_reason[0] = '\0';
+	it->sport = it->dport = 0;
+	it->cache_hit = it->used_agent = it->invalid = false;
 	if (decode(e, r, &w->p, err, sizeof(err)) < 0) {
 		it->invalid = true;
 		snprintf(it->fallback_reason, sizeof(it->fallback_reason), "%s", err);
@@ -484,6 +488,9 @@ void engine_classify(struct engine *e, Routerd__Dpi__V1__ClassifyRequest *const 
 		if (!w || !areq || !aidx) { /* out of memory: answer unknown */
 			memset(&items[i], 0, sizeof(items[i]));
 			verdict_init(&items[i].v);
+			items[i].invalid = true;
+			snprintf(items[i].fallback_reason, sizeof(items[i].fallback_reason),
+				 "out of memory");
 			continue;
 		}
 		phase1(e, reqs[i], &w[i], &items[i], now);

@@ -6,7 +6,7 @@
 #include <string.h>
 
 static const char *const http_methods[] = {
-	"GET", "POST", "HEAD", "PUT", "DELETE", "OPTIONS", "PATCH", "CONNECT", "TRACE",
+    "GET", "POST", "HEAD", "PUT", "DELETE", "OPTIONS", "PATCH", "CONNECT", "TRACE",
 };
 
 struct header {

@@ -13,17 +13,17 @@
 #define HTTP_SERVER_MAX	    64
 
 struct http_request {
-	char method[HTTP_METHOD_MAX];	       /* "GET", "POST", ... */
-	uint8_t version_minor;		       /* HTTP/1.<version_minor>: 0 or 1 */
-	char host[HTTP_HOST_MAX];	       /* lowercased, port and IPv6 brackets removed; "" */
+	char method[HTTP_METHOD_MAX];	      /* "GET", "POST", ... */
+	uint8_t version_minor;		      /* HTTP/1.<version_minor>: 0 or 1 */
+	char host[HTTP_HOST_MAX];	      /* lowercased, port and IPv6 brackets removed; "" */
 	char user_agent[HTTP_USER_AGENT_MAX]; /* case kept, truncated, non-printables as '?' */
-	bool headers_complete;		       /* the blank line ending the headers was seen */
+	bool headers_complete;		      /* the blank line ending the headers was seen */
 };
 
 struct http_response {
 	uint8_t version_minor;
-	uint16_t status;		/* 100..999 */
-	char server[HTTP_SERVER_MAX];	/* Server header, case kept, truncated; "" */
+	uint16_t status;	      /* 100..999 */
+	char server[HTTP_SERVER_MAX]; /* Server header, case kept, truncated; "" */
 	bool headers_complete;
 };
 

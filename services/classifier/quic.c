@@ -8,14 +8,14 @@
 #include <openssl/kdf.h>
 #include <string.h>
 
-#define QUIC_SALT_LEN	   20
-#define QUIC_SECRET_LEN	   32 /* SHA-256 */
-#define QUIC_KEY_LEN	   16
-#define QUIC_IV_LEN	   12
-#define QUIC_HP_LEN	   16
-#define QUIC_TAG_LEN	   16
-#define QUIC_SAMPLE_LEN	   16
-#define QUIC_PN_MAX_LEN	   4
+#define QUIC_SALT_LEN	20
+#define QUIC_SECRET_LEN 32 /* SHA-256 */
+#define QUIC_KEY_LEN	16
+#define QUIC_IV_LEN	12
+#define QUIC_HP_LEN	16
+#define QUIC_TAG_LEN	16
+#define QUIC_SAMPLE_LEN 16
+#define QUIC_PN_MAX_LEN 4
 
 enum quic_frame {
 	QUIC_FRAME_PADDING = 0x00,
@@ -30,12 +30,10 @@ static const struct {
 	uint32_t version;
 	uint8_t salt[QUIC_SALT_LEN];
 } quic_versions[] = {
-	{QUIC_VERSION_1,
-	 {0x38, 0x76, 0x2c, 0xf7, 0xf5, 0x59, 0x34, 0xb3, 0x4d, 0x17,
-	  0x9a, 0xe6, 0xa4, 0xc8, 0x0c, 0xad, 0xcc, 0xbb, 0x7f, 0x0a}},
-	{QUIC_VERSION_DRAFT29,
-	 {0xaf, 0xbf, 0xec, 0x28, 0x99, 0x93, 0xd2, 0x4c, 0x9e, 0x97,
-	  0x86, 0xf1, 0x9c, 0x61, 0x11, 0xe0, 0x43, 0x90, 0xa8, 0x99}},
+    {QUIC_VERSION_1, {0x38, 0x76, 0x2c, 0xf7, 0xf5, 0x59, 0x34, 0xb3, 0x4d, 0x17,
+		      0x9a, 0xe6, 0xa4, 0xc8, 0x0c, 0xad, 0xcc, 0xbb, 0x7f, 0x0a}},
+    {QUIC_VERSION_DRAFT29, {0xaf, 0xbf, 0xec, 0x28, 0x99, 0x93, 0xd2, 0x4c, 0x9e, 0x97,
+			    0x86, 0xf1, 0x9c, 0x61, 0x11, 0xe0, 0x43, 0x90, 0xa8, 0x99}},
 };
 
 struct keys {
@@ -60,8 +58,8 @@ static bool varint(const uint8_t *p, size_t n, size_t *off, uint64_t *v)
 	return true;
 }
 
-static int hkdf(EVP_KDF_CTX *kctx, int mode, const uint8_t *salt, const uint8_t *key,
-		size_t keylen, const uint8_t *info, size_t infolen, uint8_t *out, size_t outlen)
+static int hkdf(EVP_KDF_CTX *kctx, int mode, const uint8_t *salt, const uint8_t *key, size_t keylen,
+		const uint8_t *info, size_t infolen, uint8_t *out, size_t outlen)
 {
 	OSSL_PARAM params[6], *pp = params;
 	*pp++ = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)"SHA256", 0);
@@ -71,8 +69,8 @@ static int hkdf(EVP_KDF_CTX *kctx, int mode, const uint8_t *salt, const uint8_t 
 		*pp++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, (void *)salt,
 							  QUIC_SALT_LEN);
 	if (info)
-		*pp++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, (void *)info,
-							  infolen);
+		*pp++ =
+		    OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, (void *)info, infolen);
 	*pp = OSSL_PARAM_construct_end();
 	return EVP_KDF_derive(kctx, out, outlen, params) == 1 ? 0 : -ENOMEM;
 }
@@ -91,8 +89,8 @@ static int expand_label(EVP_KDF_CTX *kctx, const uint8_t *secret, const char *la
 	memcpy(info + k, label, llen);
 	k += llen;
 	info[k++] = 0;
-	return hkdf(kctx, EVP_KDF_HKDF_MODE_EXPAND_ONLY, NULL, secret, QUIC_SECRET_LEN, info, k, out,
-		    outlen);
+	return hkdf(kctx, EVP_KDF_HKDF_MODE_EXPAND_ONLY, NULL, secret, QUIC_SECRET_LEN, info, k,
+		    out, outlen);
 }
 
 static int derive_client_keys(const uint8_t *salt, const uint8_t *dcid, size_t dcid_len,

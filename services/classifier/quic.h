@@ -20,8 +20,8 @@ struct quic_initial {
 	uint8_t dcid_len;
 	uint8_t dcid[QUIC_CID_MAX];
 	uint8_t scid_len;
-	uint32_t packet_number;	      /* truncated packet number as sent */
-	bool has_client_hello;	      /* false: an Initial without CRYPTO data (e.g. ACK only) */
+	uint32_t packet_number;	       /* truncated packet number as sent */
+	bool has_client_hello;	       /* false: an Initial without CRYPTO data (e.g. ACK only) */
 	struct tls_client_hello hello; /* valid when has_client_hello: sni, alpn, version, ja3 */
 };
 

@@ -1,6 +1,7 @@
 /* TLS handshake parser (RFC 8446 / 5246 / 6066 / 7301) for the classifier's builtin engine:
  * reassembles a handshake message from the records in one buffer, then extracts SNI, ALPN,
- * versions and JA3 (Salesforce spec) from a ClientHello, or version and suite from a ServerHello. */
+ * versions and JA3 (Salesforce spec) from a ClientHello, or version and suite from a ServerHello.
+ */
 #include "tls.h"
 
 #include <errno.h>
@@ -8,13 +9,13 @@
 #include <stdio.h>
 #include <string.h>
 
-#define TLS_CT_HANDSHAKE	22
-#define TLS_HS_CLIENT_HELLO	1
-#define TLS_HS_SERVER_HELLO	2
-#define TLS_RECORD_MAX		16384 /* RFC 8446 section 5.1: 2^14 plaintext bytes */
-#define TLS_RANDOM_LEN		32
-#define TLS_SESSION_ID_MAX	32
-#define TLS_HOST_NAME_MAX	(TLS_SNI_MAX - 1)
+#define TLS_CT_HANDSHAKE    22
+#define TLS_HS_CLIENT_HELLO 1
+#define TLS_HS_SERVER_HELLO 2
+#define TLS_RECORD_MAX	    16384 /* RFC 8446 section 5.1: 2^14 plaintext bytes */
+#define TLS_RANDOM_LEN	    32
+#define TLS_SESSION_ID_MAX  32
+#define TLS_HOST_NAME_MAX   (TLS_SNI_MAX - 1)
 
 enum tls_ext {
 	TLS_EXT_SERVER_NAME = 0,
@@ -28,41 +29,41 @@ static const struct {
 	uint16_t id;
 	const char *name;
 } cipher_names[] = {
-	{0x1301, "TLS_AES_128_GCM_SHA256"},
-	{0x1302, "TLS_AES_256_GCM_SHA384"},
-	{0x1303, "TLS_CHACHA20_POLY1305_SHA256"},
-	{0x1304, "TLS_AES_128_CCM_SHA256"},
-	{0x1305, "TLS_AES_128_CCM_8_SHA256"},
-	{0xc02b, "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"},
-	{0xc02c, "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384"},
-	{0xc02f, "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"},
-	{0xc030, "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"},
-	{0xcca8, "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256"},
-	{0xcca9, "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256"},
-	{0xccaa, "TLS_DHE_RSA_WITH_CHACHA20_POLY1305_SHA256"},
-	{0xc009, "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA"},
-	{0xc00a, "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA"},
-	{0xc013, "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA"},
-	{0xc014, "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA"},
-	{0xc023, "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256"},
-	{0xc024, "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA384"},
-	{0xc027, "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256"},
-	{0xc028, "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384"},
-	{0x009c, "TLS_RSA_WITH_AES_128_GCM_SHA256"},
-	{0x009d, "TLS_RSA_WITH_AES_256_GCM_SHA384"},
-	{0x009e, "TLS_DHE_RSA_WITH_AES_128_GCM_SHA256"},
-	{0x009f, "TLS_DHE_RSA_WITH_AES_256_GCM_SHA384"},
-	{0x002f, "TLS_RSA_WITH_AES_128_CBC_SHA"},
-	{0x0035, "TLS_RSA_WITH_AES_256_CBC_SHA"},
-	{0x003c, "TLS_RSA_WITH_AES_128_CBC_SHA256"},
-	{0x003d, "TLS_RSA_WITH_AES_256_CBC_SHA256"},
-	{0x000a, "TLS_RSA_WITH_3DES_EDE_CBC_SHA"},
+    {0x1301, "TLS_AES_128_GCM_SHA256"},
+    {0x1302, "TLS_AES_256_GCM_SHA384"},
+    {0x1303, "TLS_CHACHA20_POLY1305_SHA256"},
+    {0x1304, "TLS_AES_128_CCM_SHA256"},
+    {0x1305, "TLS_AES_128_CCM_8_SHA256"},
+    {0xc02b, "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"},
+    {0xc02c, "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384"},
+    {0xc02f, "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"},
+    {0xc030, "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"},
+    {0xcca8, "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256"},
+    {0xcca9, "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256"},
+    {0xccaa, "TLS_DHE_RSA_WITH_CHACHA20_POLY1305_SHA256"},
+    {0xc009, "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA"},
+    {0xc00a, "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA"},
+    {0xc013, "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA"},
+    {0xc014, "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA"},
+    {0xc023, "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256"},
+    {0xc024, "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA384"},
+    {0xc027, "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256"},
+    {0xc028, "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384"},
+    {0x009c, "TLS_RSA_WITH_AES_128_GCM_SHA256"},
+    {0x009d, "TLS_RSA_WITH_AES_256_GCM_SHA384"},
+    {0x009e, "TLS_DHE_RSA_WITH_AES_128_GCM_SHA256"},
+    {0x009f, "TLS_DHE_RSA_WITH_AES_256_GCM_SHA384"},
+    {0x002f, "TLS_RSA_WITH_AES_128_CBC_SHA"},
+    {0x0035, "TLS_RSA_WITH_AES_256_CBC_SHA"},
+    {0x003c, "TLS_RSA_WITH_AES_128_CBC_SHA256"},
+    {0x003d, "TLS_RSA_WITH_AES_256_CBC_SHA256"},
+    {0x000a, "TLS_RSA_WITH_3DES_EDE_CBC_SHA"},
 };
 
 /* RFC 8446 section 4.1.3: a ServerHello with this random is a HelloRetryRequest */
 static const uint8_t hrr_random[TLS_RANDOM_LEN] = {
-	0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x11, 0xbe, 0x1d, 0x8c, 0x02, 0x1e, 0x65, 0xb8, 0x91,
-	0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb, 0x8c, 0x5e, 0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8, 0x33, 0x9c,
+    0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x11, 0xbe, 0x1d, 0x8c, 0x02, 0x1e, 0x65, 0xb8, 0x91,
+    0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb, 0x8c, 0x5e, 0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8, 0x33, 0x9c,
 };
 
 /* bounded cursor: every read checks the remaining length first */

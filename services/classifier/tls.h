@@ -19,16 +19,16 @@
 #define TLS_HANDSHAKE_MAX 16384
 
 struct tls_client_hello {
-	uint16_t legacy_version;		   /* ClientHello.legacy_version, e.g. 0x0303 */
-	uint16_t version;			   /* highest offered: supported_versions or legacy */
-	char version_name[TLS_VERSION_NAME_MAX];   /* tls_version_name(version) */
-	char sni[TLS_SNI_MAX];			   /* host_name, lowercased; "" when absent */
-	char alpn[TLS_ALPN_MAX];		   /* first TLS_ALPN_KEEP protocols joined by ',' */
-	char ja3[TLS_JA3_MAX];			   /* JA3 string, cut at a '-'/',' if too long */
-	char ja3_md5[TLS_JA3_MD5_MAX];		   /* MD5 of the full JA3 string, lowercase hex */
-	bool ja3_truncated;			   /* ja3 was cut (ja3_md5 is still of the full string) */
-	uint16_t n_cipher_suites;		   /* offered, GREASE included */
-	uint16_t n_extensions;			   /* present, GREASE included */
+	uint16_t legacy_version;		 /* ClientHello.legacy_version, e.g. 0x0303 */
+	uint16_t version;			 /* highest offered: supported_versions or legacy */
+	char version_name[TLS_VERSION_NAME_MAX]; /* tls_version_name(version) */
+	char sni[TLS_SNI_MAX];			 /* host_name, lowercased; "" when absent */
+	char alpn[TLS_ALPN_MAX];		 /* first TLS_ALPN_KEEP protocols joined by ',' */
+	char ja3[TLS_JA3_MAX];			 /* JA3 string, cut at a '-'/',' if too long */
+	char ja3_md5[TLS_JA3_MD5_MAX];		 /* MD5 of the full JA3 string, lowercase hex */
+	bool ja3_truncated;	  /* ja3 was cut (ja3_md5 is still of the full string) */
+	uint16_t n_cipher_suites; /* offered, GREASE included */
+	uint16_t n_extensions;	  /* present, GREASE included */
 };
 
 struct tls_server_hello {

@@ -26,7 +26,7 @@ int tls_reasm_add(struct tls_reasm *r, uint32_t tcp_seq, const uint8_t *payload,
 		r->error = -EPROTO;
 		return r->error;
 	}
-	size_t old = (size_t)-(int64_t)ahead;
+	size_t old = (size_t) - (int64_t)ahead;
 	if (old >= n)
 		return 0; /* retransmit of bytes already held (or older) */
 	payload += old;

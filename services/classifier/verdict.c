@@ -48,10 +48,28 @@ int verdict_source_rank(enum verdict_source s)
 	return source_ranks[s];
 }
 
+/* Cheap on purpose (the struct is a few KiB and this runs several times per
+ * packet): every string is read only up to its NUL, so only [0] is cleared. */
 void verdict_init(struct verdict *v)
 {
-	memset(v, 0, sizeof(*v));
 	v->source = VERDICT_SOURCE_UNKNOWN;
+	v->confidence = 0;
+	v->guessed = false;
+	v->final = false;
+	v->app[0] = v->category[0] = v->master[0] = v->detected[0] = v->application[0] = '\0';
+	v->ndpi_confidence[0] = v->reason[0] = '\0';
+	v->tls_sni[0] = v->http_host[0] = v->dns_query[0] = v->resolved_host[0] = '\0';
+	v->risk[0] = '\0';
+	v->risk_score = 0;
+	v->n_meta = 0;
+}
+
+/* strlcpy: copy with truncation, always NUL-terminated. */
+static void copy_str(char *dst, size_t len, const char *src)
+{
+	size_t n = strnlen(src, len - 1);
+	memcpy(dst, src, n);
+	dst[n] = '\0';
 }
 
 bool verdict_known(const struct verdict *v)
@@ -81,9 +99,9 @@ int verdict_meta_set(struct verdict *v, const char *key, const char *value)
 		if (v->n_meta >= VERDICT_META_MAX)
 			return -ENOSPC;
 		m = &v->meta[v->n_meta++];
-		snprintf(m->key, sizeof(m->key), "%s", key);
+		copy_str(m->key, sizeof(m->key), key);
 	}
-	snprintf(m->value, sizeof(m->value), "%s", value);
+	copy_str(m->value, sizeof(m->value), value);
 	return 0;
 }
 
@@ -98,7 +116,7 @@ const char *verdict_meta_get(const struct verdict *v, const char *key)
 #define FILL(field)                                                                        \
 	do {                                                                               \
 		if (!dst->field[0] && src->field[0])                                       \
-			snprintf(dst->field, sizeof(dst->field), "%s", src->field);        \
+			copy_str(dst->field, sizeof(dst->field), src->field);              \
 	} while (0)
 
 void verdict_merge(struct verdict *dst, const struct verdict *src)
@@ -110,15 +128,15 @@ void verdict_merge(struct verdict *dst, const struct verdict *src)
 		dst->source = src->source;
 		dst->confidence = src->confidence;
 		dst->guessed = src->guessed;
-		memcpy(dst->app, src->app, sizeof(dst->app));
-		memcpy(dst->category, src->category, sizeof(dst->category));
-		memcpy(dst->master, src->master, sizeof(dst->master));
-		memcpy(dst->detected, src->detected, sizeof(dst->detected));
-		memcpy(dst->application, src->application, sizeof(dst->application));
-		memcpy(dst->ndpi_confidence, src->ndpi_confidence, sizeof(dst->ndpi_confidence));
-		memcpy(dst->reason, src->reason, sizeof(dst->reason));
+		copy_str(dst->app, sizeof(dst->app), src->app);
+		copy_str(dst->category, sizeof(dst->category), src->category);
+		copy_str(dst->master, sizeof(dst->master), src->master);
+		copy_str(dst->detected, sizeof(dst->detected), src->detected);
+		copy_str(dst->application, sizeof(dst->application), src->application);
+		copy_str(dst->ndpi_confidence, sizeof(dst->ndpi_confidence), src->ndpi_confidence);
+		copy_str(dst->reason, sizeof(dst->reason), src->reason);
 		if (src->risk[0]) {
-			memcpy(dst->risk, src->risk, sizeof(dst->risk));
+			copy_str(dst->risk, sizeof(dst->risk), src->risk);
 			dst->risk_score = src->risk_score;
 		}
 	} else if (!verdict_known(dst) && src->source != VERDICT_SOURCE_UNKNOWN &&
@@ -224,6 +242,14 @@ int verdict_pack(const struct verdict *v, uint8_t **ret, size_t *ret_len)
 	return 0;
 }
 
+static void copy_n(char *dst, size_t size, const char *src, size_t n)
+{
+	if (n >= size)
+		n = size - 1;
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
 int verdict_unpack(const uint8_t *p, size_t n, struct verdict *ret)
 {
 	struct verdict v;
@@ -244,12 +270,12 @@ int verdict_unpack(const uint8_t *p, size_t n, struct verdict *ret)
 		const char *s = (const char *)p + at + 2;
 		at += 2u + len;
 		if (tag == TAG_META_KEY) {
-			snprintf(key, sizeof(key), "%.*s", (int)len, s);
+			copy_n(key, sizeof(key), s, len);
 			continue;
 		}
 		if (tag == TAG_META_VALUE) {
 			char val[sizeof(v.meta[0].value)];
-			snprintf(val, sizeof(val), "%.*s", (int)len, s);
+			copy_n(val, sizeof(val), s, len);
 			verdict_meta_set(&v, key, val);
 			continue;
 		}
@@ -258,8 +284,7 @@ int verdict_unpack(const uint8_t *p, size_t n, struct verdict *ret)
 			i++;
 		if (i == sizeof(pack_fields) / sizeof(pack_fields[0]))
 			return -EINVAL;
-		snprintf((char *)&v + pack_fields[i].offset, pack_fields[i].size, "%.*s", (int)len,
-			 s);
+		copy_n((char *)&v + pack_fields[i].offset, pack_fields[i].size, s, len);
 	}
 	*ret = v;
 	return 0;

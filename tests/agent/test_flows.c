@@ -514,6 +514,38 @@ static void test_flows_reset(void **state)
 	flows_free(fl);
 }
 
+static void test_flows_idle_expiry(void **state)
+{
+	NEED_NDPI();
+	struct flows_opts o = {.limit = 100,
+			       .ttl_ns = 10 * S,
+			       .budget_tcp = 10,
+			       .budget_udp = 10,
+			       .verdict_meta_max = 96};
+	struct flows *fl;
+	assert_int_equal(flows_new(&o, ad, &fl), 0);
+	struct synth_tuple t;
+	uint8_t buf[512];
+	tuple(&t, IPPROTO_TCP, "192.0.2.10", 53172, "198.51.100.10", 443);
+	size_t n = hello("idle.example", buf);
+	flows_observe_payload(fl, &t, buf, n, 100 * S, 1 * S, &res);
+	t.sport++;
+	flows_observe_payload(fl, &t, buf, n, 100 * S, 8 * S, &res);
+	/* the first flow is idle past the TTL at 12 s, the second is not */
+	assert_int_equal(flows_expire(fl, 12 * S, 1000), 1);
+	struct flows_stats st;
+	flows_stats(fl, &st);
+	assert_int_equal(st.active, 1);
+	assert_int_equal(st.expiries, 1);
+	assert_int_equal(st.inspecting, 1);
+	assert_int_equal(st.ndpi_frees, 1);
+	assert_int_equal(flows_expire(fl, 30 * S, 1000), 1);
+	flows_stats(fl, &st);
+	assert_int_equal(st.active, 0);
+	assert_int_equal(st.inspecting, 0);
+	flows_free(fl);
+}
+
 static void test_flows_bad_packet(void **state)
 {
 	struct flows *fl = engine(100, 10, ad);
@@ -539,6 +571,7 @@ int main(void)
 	    cmocka_unit_test(test_flows_syn_flood_bounded),
 	    cmocka_unit_test(test_flows_ipv6),
 	    cmocka_unit_test(test_flows_reset),
+	    cmocka_unit_test(test_flows_idle_expiry),
 	    cmocka_unit_test(test_flows_bad_packet),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

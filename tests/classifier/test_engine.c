@@ -291,7 +291,16 @@ static void test_engine_only_improves(void **state)
 	assert_true(n < 100);
 	verdict_init(&b);
 	assert_int_equal(verdict_unpack(buf, n, &b), 0);
-	assert_memory_equal(&a, &b, sizeof(a));
+	uint8_t *buf2;
+	size_t n2;
+	assert_int_equal(verdict_pack(&b, &buf2, &n2), 0);
+	assert_int_equal(n, n2);
+	assert_memory_equal(buf, buf2, n);
+	free(buf2);
+	assert_string_equal(b.app, "youtube");
+	assert_string_equal(b.tls_sni, "x.example");
+	assert_string_equal(verdict_meta_get(&b, "tls.alpn"), "h2");
+	assert_int_equal(b.source, VERDICT_SOURCE_NDPI);
 	assert_int_equal(verdict_unpack(buf, n - 1, &b), -EINVAL);
 	free(buf);
 }

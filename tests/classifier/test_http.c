@@ -60,9 +60,9 @@ static void test_http_all_methods(void **state)
 		assert_string_equal(r.method, methods[i]);
 		assert_int_equal(r.version_minor, 0);
 	}
-	assert_int_equal(req("CONNECT api.example.com:443 HTTP/1.1\r\nHost: api.example.com:443\r\n\r\n",
-			     &r),
-			 0);
+	assert_int_equal(
+	    req("CONNECT api.example.com:443 HTTP/1.1\r\nHost: api.example.com:443\r\n\r\n", &r),
+	    0);
 	assert_string_equal(r.host, "api.example.com");
 }
 
@@ -85,9 +85,9 @@ static void test_http_host_variants(void **state)
 	assert_int_equal(req("GET / HTTP/1.1\r\nHost: fe80::1\r\n\r\n", &r), 0);
 	assert_string_equal(r.host, "fe80::1");
 	/* first Host wins; a Host-like header name does not count */
-	assert_int_equal(req("GET / HTTP/1.1\r\nX-Host: no\r\nHost: a.example\r\nHost: b.example\r\n\r\n",
-			     &r),
-			 0);
+	assert_int_equal(
+	    req("GET / HTTP/1.1\r\nX-Host: no\r\nHost: a.example\r\nHost: b.example\r\n\r\n", &r),
+	    0);
 	assert_string_equal(r.host, "a.example");
 	/* bare LF line endings (some embedded clients) */
 	assert_int_equal(req("GET / HTTP/1.0\nHost: lf.example\nUser-Agent: x\n\n", &r), 0);
@@ -182,7 +182,8 @@ static void test_http_malformed(void **state)
 	assert_int_equal(req("GET / HTTP/1.1\r\nHost : a\r\n\r\n", &r), -EINVAL);
 	assert_int_equal(req("GET / HTTP/1.1\r\n: a\r\n\r\n", &r), -EINVAL);
 	/* obs-fold continuation lines are skipped, not an error */
-	assert_int_equal(req("GET / HTTP/1.1\r\nX-A: 1\r\n  more\r\nHost: f.example\r\n\r\n", &r), 0);
+	assert_int_equal(req("GET / HTTP/1.1\r\nX-A: 1\r\n  more\r\nHost: f.example\r\n\r\n", &r),
+			 0);
 	assert_string_equal(r.host, "f.example");
 	memset(&r, 0x33, sizeof(r));
 	before = r;
@@ -193,9 +194,8 @@ static void test_http_malformed(void **state)
 static void test_http_response(void **state)
 {
 	struct http_response s;
-	assert_int_equal(resp("HTTP/1.1 200 OK\r\nServer: nginx/1.22.1\r\nContent-Length: 3\r\n\r\nabc",
-			      &s),
-			 0);
+	assert_int_equal(
+	    resp("HTTP/1.1 200 OK\r\nServer: nginx/1.22.1\r\nContent-Length: 3\r\n\r\nabc", &s), 0);
 	assert_int_equal(s.status, 200);
 	assert_int_equal(s.version_minor, 1);
 	assert_string_equal(s.server, "nginx/1.22.1");
@@ -221,15 +221,11 @@ static void test_http_response(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_http_curl_get),
-		cmocka_unit_test(test_http_all_methods),
-		cmocka_unit_test(test_http_host_variants),
-		cmocka_unit_test(test_http_missing_host),
-		cmocka_unit_test(test_http_user_agent),
-		cmocka_unit_test(test_http_first_packet_cut),
-		cmocka_unit_test(test_http_not_http),
-		cmocka_unit_test(test_http_malformed),
-		cmocka_unit_test(test_http_response),
+	    cmocka_unit_test(test_http_curl_get),      cmocka_unit_test(test_http_all_methods),
+	    cmocka_unit_test(test_http_host_variants), cmocka_unit_test(test_http_missing_host),
+	    cmocka_unit_test(test_http_user_agent),    cmocka_unit_test(test_http_first_packet_cut),
+	    cmocka_unit_test(test_http_not_http),      cmocka_unit_test(test_http_malformed),
+	    cmocka_unit_test(test_http_response),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

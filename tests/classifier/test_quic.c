@@ -19,56 +19,56 @@
 /* RFC 9001 appendix A.2: the complete 1200-byte protected client Initial (DCID 8394c8f03e515708,
  * packet number 2), reproduced from the RFC text. */
 static const char rfc9001_a2_packet[] =
-	"c000000001088394c8f03e5157080000449e7b9aec34d1b1c98dd7689fb8ec11"
-	"d242b123dc9bd8bab936b47d92ec356c0bab7df5976d27cd449f63300099f399"
-	"1c260ec4c60d17b31f8429157bb35a1282a643a8d2262cad67500cadb8e7378c"
-	"8eb7539ec4d4905fed1bee1fc8aafba17c750e2c7ace01e6005f80fcb7df6212"
-	"30c83711b39343fa028cea7f7fb5ff89eac2308249a02252155e2347b63d58c5"
-	"457afd84d05dfffdb20392844ae812154682e9cf012f9021a6f0be17ddd0c208"
-	"4dce25ff9b06cde535d0f920a2db1bf362c23e596d11a4f5a6cf3948838a3aec"
-	"4e15daf8500a6ef69ec4e3feb6b1d98e610ac8b7ec3faf6ad760b7bad1db4ba3"
-	"485e8a94dc250ae3fdb41ed15fb6a8e5eba0fc3dd60bc8e30c5c4287e53805db"
-	"059ae0648db2f64264ed5e39be2e20d82df566da8dd5998ccabdae053060ae6c"
-	"7b4378e846d29f37ed7b4ea9ec5d82e7961b7f25a9323851f681d582363aa5f8"
-	"9937f5a67258bf63ad6f1a0b1d96dbd4faddfcefc5266ba6611722395c906556"
-	"be52afe3f565636ad1b17d508b73d8743eeb524be22b3dcbc2c7468d54119c74"
-	"68449a13d8e3b95811a198f3491de3e7fe942b330407abf82a4ed7c1b311663a"
-	"c69890f4157015853d91e923037c227a33cdd5ec281ca3f79c44546b9d90ca00"
-	"f064c99e3dd97911d39fe9c5d0b23a229a234cb36186c4819e8b9c5927726632"
-	"291d6a418211cc2962e20fe47feb3edf330f2c603a9d48c0fcb5699dbfe58964"
-	"25c5bac4aee82e57a85aaf4e2513e4f05796b07ba2ee47d80506f8d2c25e50fd"
-	"14de71e6c418559302f939b0e1abd576f279c4b2e0feb85c1f28ff18f58891ff"
-	"ef132eef2fa09346aee33c28eb130ff28f5b766953334113211996d20011a198"
-	"e3fc433f9f2541010ae17c1bf202580f6047472fb36857fe843b19f5984009dd"
-	"c324044e847a4f4a0ab34f719595de37252d6235365e9b84392b061085349d73"
-	"203a4a13e96f5432ec0fd4a1ee65accdd5e3904df54c1da510b0ff20dcc0c77f"
-	"cb2c0e0eb605cb0504db87632cf3d8b4dae6e705769d1de354270123cb11450e"
-	"fc60ac47683d7b8d0f811365565fd98c4c8eb936bcab8d069fc33bd801b03ade"
-	"a2e1fbc5aa463d08ca19896d2bf59a071b851e6c239052172f296bfb5e724047"
-	"90a2181014f3b94a4e97d117b438130368cc39dbb2d198065ae3986547926cd2"
-	"162f40a29f0c3c8745c0f50fba3852e566d44575c29d39a03f0cda721984b6f4"
-	"40591f355e12d439ff150aab7613499dbd49adabc8676eef023b15b65bfc5ca0"
-	"6948109f23f350db82123535eb8a7433bdabcb909271a6ecbcb58b936a88cd4e"
-	"8f2e6ff5800175f113253d8fa9ca8885c2f552e657dc603f252e1a8e308f76f0"
-	"be79e2fb8f5d5fbbe2e30ecadd220723c8c0aea8078cdfcb3868263ff8f09400"
-	"54da48781893a7e49ad5aff4af300cd804a6b6279ab3ff3afb64491c85194aab"
-	"760d58a606654f9f4400e8b38591356fbf6425aca26dc85244259ff2b19c41b9"
-	"f96f3ca9ec1dde434da7d2d392b905ddf3d1f9af93d1af5950bd493f5aa731b4"
-	"056df31bd267b6b90a079831aaf579be0a39013137aac6d404f518cfd4684064"
-	"7e78bfe706ca4cf5e9c5453e9f7cfd2b8b4c8d169a44e55c88d4a9a7f9474241"
-	"e221af44860018ab0856972e194cd934";
+    "c000000001088394c8f03e5157080000449e7b9aec34d1b1c98dd7689fb8ec11"
+    "d242b123dc9bd8bab936b47d92ec356c0bab7df5976d27cd449f63300099f399"
+    "1c260ec4c60d17b31f8429157bb35a1282a643a8d2262cad67500cadb8e7378c"
+    "8eb7539ec4d4905fed1bee1fc8aafba17c750e2c7ace01e6005f80fcb7df6212"
+    "30c83711b39343fa028cea7f7fb5ff89eac2308249a02252155e2347b63d58c5"
+    "457afd84d05dfffdb20392844ae812154682e9cf012f9021a6f0be17ddd0c208"
+    "4dce25ff9b06cde535d0f920a2db1bf362c23e596d11a4f5a6cf3948838a3aec"
+    "4e15daf8500a6ef69ec4e3feb6b1d98e610ac8b7ec3faf6ad760b7bad1db4ba3"
+    "485e8a94dc250ae3fdb41ed15fb6a8e5eba0fc3dd60bc8e30c5c4287e53805db"
+    "059ae0648db2f64264ed5e39be2e20d82df566da8dd5998ccabdae053060ae6c"
+    "7b4378e846d29f37ed7b4ea9ec5d82e7961b7f25a9323851f681d582363aa5f8"
+    "9937f5a67258bf63ad6f1a0b1d96dbd4faddfcefc5266ba6611722395c906556"
+    "be52afe3f565636ad1b17d508b73d8743eeb524be22b3dcbc2c7468d54119c74"
+    "68449a13d8e3b95811a198f3491de3e7fe942b330407abf82a4ed7c1b311663a"
+    "c69890f4157015853d91e923037c227a33cdd5ec281ca3f79c44546b9d90ca00"
+    "f064c99e3dd97911d39fe9c5d0b23a229a234cb36186c4819e8b9c5927726632"
+    "291d6a418211cc2962e20fe47feb3edf330f2c603a9d48c0fcb5699dbfe58964"
+    "25c5bac4aee82e57a85aaf4e2513e4f05796b07ba2ee47d80506f8d2c25e50fd"
+    "14de71e6c418559302f939b0e1abd576f279c4b2e0feb85c1f28ff18f58891ff"
+    "ef132eef2fa09346aee33c28eb130ff28f5b766953334113211996d20011a198"
+    "e3fc433f9f2541010ae17c1bf202580f6047472fb36857fe843b19f5984009dd"
+    "c324044e847a4f4a0ab34f719595de37252d6235365e9b84392b061085349d73"
+    "203a4a13e96f5432ec0fd4a1ee65accdd5e3904df54c1da510b0ff20dcc0c77f"
+    "cb2c0e0eb605cb0504db87632cf3d8b4dae6e705769d1de354270123cb11450e"
+    "fc60ac47683d7b8d0f811365565fd98c4c8eb936bcab8d069fc33bd801b03ade"
+    "a2e1fbc5aa463d08ca19896d2bf59a071b851e6c239052172f296bfb5e724047"
+    "90a2181014f3b94a4e97d117b438130368cc39dbb2d198065ae3986547926cd2"
+    "162f40a29f0c3c8745c0f50fba3852e566d44575c29d39a03f0cda721984b6f4"
+    "40591f355e12d439ff150aab7613499dbd49adabc8676eef023b15b65bfc5ca0"
+    "6948109f23f350db82123535eb8a7433bdabcb909271a6ecbcb58b936a88cd4e"
+    "8f2e6ff5800175f113253d8fa9ca8885c2f552e657dc603f252e1a8e308f76f0"
+    "be79e2fb8f5d5fbbe2e30ecadd220723c8c0aea8078cdfcb3868263ff8f09400"
+    "54da48781893a7e49ad5aff4af300cd804a6b6279ab3ff3afb64491c85194aab"
+    "760d58a606654f9f4400e8b38591356fbf6425aca26dc85244259ff2b19c41b9"
+    "f96f3ca9ec1dde434da7d2d392b905ddf3d1f9af93d1af5950bd493f5aa731b4"
+    "056df31bd267b6b90a079831aaf579be0a39013137aac6d404f518cfd4684064"
+    "7e78bfe706ca4cf5e9c5453e9f7cfd2b8b4c8d169a44e55c88d4a9a7f9474241"
+    "e221af44860018ab0856972e194cd934";
 
 /* RFC 9001 appendix A.2: the unprotected CRYPTO frame (a ClientHello for example.com); the
  * payload is this followed by 917 zero bytes of PADDING. */
 static const char rfc9001_a2_crypto[] =
-	"060040f1010000ed0303ebf8fa56f12939b9584a3896472ec40bb863cfd3e868"
-	"04fe3a47f06a2b69484c00000413011302010000c000000010000e00000b6578"
-	"616d706c652e636f6dff01000100000a00080006001d00170018001000070005"
-	"04616c706e000500050100000000003300260024001d00209370b2c9caa47fba"
-	"baf4559fedba753de171fa71f50f1ce15d43e994ec74d748002b000302030400"
-	"0d0010000e0403050306030203080408050806002d00020101001c0002400100"
-	"3900320408ffffffffffffffff05048000ffff07048000ffff08011001048000"
-	"75300901100f088394c8f03e51570806048000ffff";
+    "060040f1010000ed0303ebf8fa56f12939b9584a3896472ec40bb863cfd3e868"
+    "04fe3a47f06a2b69484c00000413011302010000c000000010000e00000b6578"
+    "616d706c652e636f6dff01000100000a00080006001d00170018001000070005"
+    "04616c706e000500050100000000003300260024001d00209370b2c9caa47fba"
+    "baf4559fedba753de171fa71f50f1ce15d43e994ec74d748002b000302030400"
+    "0d0010000e0403050306030203080408050806002d00020101001c0002400100"
+    "3900320408ffffffffffffffff05048000ffff07048000ffff08011001048000"
+    "75300901100f088394c8f03e51570806048000ffff";
 
 static const uint8_t v1_salt[20] = {0x38, 0x76, 0x2c, 0xf7, 0xf5, 0x59, 0x34, 0xb3, 0x4d, 0x17,
 				    0x9a, 0xe6, 0xa4, 0xc8, 0x0c, 0xad, 0xcc, 0xbb, 0x7f, 0x0a};
@@ -130,8 +130,8 @@ struct pkt_opts {
 	size_t scid_len;
 	size_t token_len;
 	uint32_t pn;
-	size_t pn_len;	  /* 1..4 */
-	size_t pad_to;	  /* pad the payload with PADDING so the packet reaches this size */
+	size_t pn_len; /* 1..4 */
+	size_t pad_to; /* pad the payload with PADDING so the packet reaches this size */
 	const uint8_t *salt;
 };
 
@@ -199,14 +199,14 @@ static const uint8_t test_dcid[8] = {0x83, 0x94, 0xc8, 0xf0, 0x3e, 0x51, 0x57, 0
 static struct pkt_opts v1_opts(void)
 {
 	return (struct pkt_opts){
-		.version = QUIC_VERSION_1,
-		.dcid = test_dcid,
-		.dcid_len = 8,
-		.scid_len = 4,
-		.pn = 0,
-		.pn_len = 1,
-		.pad_to = 1200,
-		.salt = v1_salt,
+	    .version = QUIC_VERSION_1,
+	    .dcid = test_dcid,
+	    .dcid_len = 8,
+	    .scid_len = 4,
+	    .pn = 0,
+	    .pn_len = 1,
+	    .pad_to = 1200,
+	    .salt = v1_salt,
 	};
 }
 
@@ -226,14 +226,15 @@ static size_t build_hello(uint8_t *out, const char *sni)
 	size_t ext = (4 + 5 + sl) + (4 + 5) + (4 + 3) + (4 + 4);
 	b[n++] = (uint8_t)(ext >> 8);
 	b[n++] = (uint8_t)ext;
-	const uint8_t sni_hdr[] = {0, 0, 0, (uint8_t)(sl + 5), 0, (uint8_t)(sl + 3), 0, 0, (uint8_t)sl};
+	const uint8_t sni_hdr[] = {0, 0, 0,	     (uint8_t)(sl + 5), 0, (uint8_t)(sl + 3),
+				   0, 0, (uint8_t)sl};
 	memcpy(b + n, sni_hdr, sizeof(sni_hdr));
 	n += sizeof(sni_hdr);
 	memcpy(b + n, sni, sl);
 	n += sl;
-	const uint8_t rest[] = {0, 16, 0, 5, 0, 3, 2, 'h', '3',	       /* ALPN */
-				0, 43, 0, 3, 2, 3, 4,		       /* supported_versions */
-				0, 10, 0, 4, 0, 2, 0, 29};	       /* supported_groups */
+	const uint8_t rest[] = {0, 16, 0, 5, 0, 3, 2, 'h', '3', /* ALPN */
+				0, 43, 0, 3, 2, 3, 4,		/* supported_versions */
+				0, 10, 0, 4, 0, 2, 0, 29};	/* supported_groups */
 	memcpy(b + n, rest, sizeof(rest));
 	n += sizeof(rest);
 	out[0] = 1;
@@ -272,7 +273,8 @@ static void test_quic_rfc9001_client_initial(void **state)
 	assert_string_equal(q.hello.sni, "example.com");
 	assert_string_equal(q.hello.alpn, "alpn");
 	assert_string_equal(q.hello.version_name, "tls1.3");
-	assert_string_equal(q.hello.ja3, "771,4865-4866,0-65281-10-16-5-51-43-13-45-28-57,29-23-24,");
+	assert_string_equal(q.hello.ja3,
+			    "771,4865-4866,0-65281-10-16-5-51-43-13-45-28-57,29-23-24,");
 	/* printf '771,4865-4866,0-65281-10-16-5-51-43-13-45-28-57,29-23-24,' | md5sum */
 	assert_string_equal(q.hello.ja3_md5, "41bc9ae914d6cb3bd0bd0a5453ab7d7f");
 }
@@ -311,7 +313,7 @@ static void test_quic_self_built_v1(void **state)
 	assert_string_equal(q.hello.ja3, "771,4865-4866-4867,0-16-43-10,29,");
 
 	/* 4-byte packet number, a retry token, no padding, 20-byte DCID */
-	static const uint8_t long_dcid[20] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10,
+	static const uint8_t long_dcid[20] = {1,  2,  3,  4,  5,  6,  7,  8,  9,  10,
 					      11, 12, 13, 14, 15, 16, 17, 18, 19, 20};
 	o.dcid = long_dcid;
 	o.dcid_len = 20;
@@ -519,19 +521,19 @@ static void test_quic_output_untouched_on_error(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_quic_rfc9001_client_initial),
-		cmocka_unit_test(test_quic_encrypt_helper_matches_rfc),
-		cmocka_unit_test(test_quic_self_built_v1),
-		cmocka_unit_test(test_quic_self_built_draft29),
-		cmocka_unit_test(test_quic_reordered_crypto_frames),
-		cmocka_unit_test(test_quic_split_hello_needs_more),
-		cmocka_unit_test(test_quic_ack_only_initial),
-		cmocka_unit_test(test_quic_forbidden_frame),
-		cmocka_unit_test(test_quic_tampered),
-		cmocka_unit_test(test_quic_not_initial),
-		cmocka_unit_test(test_quic_bad_lengths),
-		cmocka_unit_test(test_quic_every_truncation),
-		cmocka_unit_test(test_quic_output_untouched_on_error),
+	    cmocka_unit_test(test_quic_rfc9001_client_initial),
+	    cmocka_unit_test(test_quic_encrypt_helper_matches_rfc),
+	    cmocka_unit_test(test_quic_self_built_v1),
+	    cmocka_unit_test(test_quic_self_built_draft29),
+	    cmocka_unit_test(test_quic_reordered_crypto_frames),
+	    cmocka_unit_test(test_quic_split_hello_needs_more),
+	    cmocka_unit_test(test_quic_ack_only_initial),
+	    cmocka_unit_test(test_quic_forbidden_frame),
+	    cmocka_unit_test(test_quic_tampered),
+	    cmocka_unit_test(test_quic_not_initial),
+	    cmocka_unit_test(test_quic_bad_lengths),
+	    cmocka_unit_test(test_quic_every_truncation),
+	    cmocka_unit_test(test_quic_output_untouched_on_error),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -270,21 +270,21 @@ static const uint16_t v13_12[] = {0x0304, 0x0303};
 static struct hello_opts chrome_like(const char *sni)
 {
 	return (struct hello_opts){
-		.sni = sni,
-		.alpn = {"h2", "http/1.1"},
-		.n_alpn = 2,
-		.ciphers = chrome_ciphers,
-		.n_ciphers = 5,
-		.groups = chrome_groups,
-		.n_groups = 3,
-		.formats = point_uncompressed,
-		.n_formats = 1,
-		.versions = v13_12,
-		.n_versions = 2,
-		.grease = true,
-		.browser = true,
-		.padding = 200,
-		.session_id = true,
+	    .sni = sni,
+	    .alpn = {"h2", "http/1.1"},
+	    .n_alpn = 2,
+	    .ciphers = chrome_ciphers,
+	    .n_ciphers = 5,
+	    .groups = chrome_groups,
+	    .n_groups = 3,
+	    .formats = point_uncompressed,
+	    .n_formats = 1,
+	    .versions = v13_12,
+	    .n_versions = 2,
+	    .grease = true,
+	    .browser = true,
+	    .padding = 200,
+	    .session_id = true,
 	};
 }
 
@@ -323,23 +323,25 @@ static void test_tls_chrome_like_hello(void **state)
  * 0-10-11,23-24-25,0 -> ada70206e40642a3e4461f35503241d5 (also what md5sum prints). */
 static void test_tls_ja3_published_example(void **state)
 {
-	static const uint16_t ciphers[] = {47, 53, 5, 10, 49161, 49162, 49171, 49172, 50, 56, 19, 4};
+	static const uint16_t ciphers[] = {47,	  53,	 5,  10, 49161, 49162,
+					   49171, 49172, 50, 56, 19,	4};
 	static const uint16_t groups[] = {23, 24, 25};
 	static struct wbuf w;
 	struct tls_client_hello h;
 	struct hello_opts o = {
-		.legacy_version = 0x0301,
-		.sni = "example.org",
-		.ciphers = ciphers,
-		.n_ciphers = 12,
-		.groups = groups,
-		.n_groups = 3,
-		.formats = point_uncompressed,
-		.n_formats = 1,
+	    .legacy_version = 0x0301,
+	    .sni = "example.org",
+	    .ciphers = ciphers,
+	    .n_ciphers = 12,
+	    .groups = groups,
+	    .n_groups = 3,
+	    .formats = point_uncompressed,
+	    .n_formats = 1,
 	};
 	gen_hello(&o, &w);
 	assert_int_equal(parse_records(&w, 16384, &h), 0);
-	assert_string_equal(h.ja3, "769,47-53-5-10-49161-49162-49171-49172-50-56-19-4,0-10-11,23-24-25,0");
+	assert_string_equal(h.ja3,
+			    "769,47-53-5-10-49161-49162-49171-49172-50-56-19-4,0-10-11,23-24-25,0");
 	assert_string_equal(h.ja3_md5, "ada70206e40642a3e4461f35503241d5");
 	assert_int_equal(h.version, 0x0301);
 	assert_string_equal(h.version_name, "tls1.0");
@@ -543,8 +545,8 @@ static void test_tls_lying_lengths(void **state)
 			int want = outer && lie > v ? -EAGAIN : -EINVAL;
 			int rc = tls_parse_client_hello_handshake(m.p, m.n, &h);
 			if (rc != want)
-				fail_msg("field at %zu (width %zu) %zu -> %zu: rc %d", f->pos, f->width,
-					 v, lie, rc);
+				fail_msg("field at %zu (width %zu) %zu -> %zu: rc %d", f->pos,
+					 f->width, v, lie, rc);
 			/* the same inside a record must never be accepted either */
 			rc = parse_records(&m, 16384, &h);
 			if (rc != -EINVAL && rc != -EAGAIN)
@@ -638,10 +640,10 @@ static void test_tls_ja3_truncated_keeps_digest(void **state)
 
 static size_t gen_server_hello(uint8_t *out, uint16_t suite, int sv, const char *alpn, bool hrr)
 {
-	static const uint8_t hrr_random[32] = {
-		0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x11, 0xbe, 0x1d, 0x8c,
-		0x02, 0x1e, 0x65, 0xb8, 0x91, 0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb,
-		0x8c, 0x5e, 0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8, 0x33, 0x9c};
+	static const uint8_t hrr_random[32] = {0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x11,
+					       0xbe, 0x1d, 0x8c, 0x02, 0x1e, 0x65, 0xb8, 0x91,
+					       0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb, 0x8c, 0x5e,
+					       0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8, 0x33, 0x9c};
 	static struct wbuf w;
 	size_t hs, e, x, y, l;
 	memset(&w, 0, sizeof(w));
@@ -736,23 +738,23 @@ static void test_tls_server_hello_errors(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_tls_chrome_like_hello),
-		cmocka_unit_test(test_tls_ja3_published_example),
-		cmocka_unit_test(test_tls_no_extensions),
-		cmocka_unit_test(test_tls_alpn_keeps_first_few),
-		cmocka_unit_test(test_tls_sni_limits),
-		cmocka_unit_test(test_tls_versions),
-		cmocka_unit_test(test_tls_fragmented_records),
-		cmocka_unit_test(test_tls_trailing_records_ignored),
-		cmocka_unit_test(test_tls_every_truncation),
-		cmocka_unit_test(test_tls_lying_lengths),
-		cmocka_unit_test(test_tls_record_layer_lies),
-		cmocka_unit_test(test_tls_not_a_client_hello),
-		cmocka_unit_test(test_tls_output_untouched_on_error),
-		cmocka_unit_test(test_tls_ja3_truncated_keeps_digest),
-		cmocka_unit_test(test_tls_server_hello_tls13),
-		cmocka_unit_test(test_tls_server_hello_tls12),
-		cmocka_unit_test(test_tls_server_hello_errors),
+	    cmocka_unit_test(test_tls_chrome_like_hello),
+	    cmocka_unit_test(test_tls_ja3_published_example),
+	    cmocka_unit_test(test_tls_no_extensions),
+	    cmocka_unit_test(test_tls_alpn_keeps_first_few),
+	    cmocka_unit_test(test_tls_sni_limits),
+	    cmocka_unit_test(test_tls_versions),
+	    cmocka_unit_test(test_tls_fragmented_records),
+	    cmocka_unit_test(test_tls_trailing_records_ignored),
+	    cmocka_unit_test(test_tls_every_truncation),
+	    cmocka_unit_test(test_tls_lying_lengths),
+	    cmocka_unit_test(test_tls_record_layer_lies),
+	    cmocka_unit_test(test_tls_not_a_client_hello),
+	    cmocka_unit_test(test_tls_output_untouched_on_error),
+	    cmocka_unit_test(test_tls_ja3_truncated_keeps_digest),
+	    cmocka_unit_test(test_tls_server_hello_tls13),
+	    cmocka_unit_test(test_tls_server_hello_tls12),
+	    cmocka_unit_test(test_tls_server_hello_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -35,9 +35,15 @@ static size_t build_hello(uint8_t *out, const char *sni, size_t pad)
 	b[n++] = (uint8_t)(ext_len >> 8);
 	b[n++] = (uint8_t)ext_len;
 	/* server_name */
-	const uint8_t sni_hdr[] = {0, 0, (uint8_t)((sl + 5) >> 8), (uint8_t)(sl + 5),
-				   (uint8_t)((sl + 3) >> 8), (uint8_t)(sl + 3), 0,
-				   (uint8_t)(sl >> 8), (uint8_t)sl};
+	const uint8_t sni_hdr[] = {0,
+				   0,
+				   (uint8_t)((sl + 5) >> 8),
+				   (uint8_t)(sl + 5),
+				   (uint8_t)((sl + 3) >> 8),
+				   (uint8_t)(sl + 3),
+				   0,
+				   (uint8_t)(sl >> 8),
+				   (uint8_t)sl};
 	memcpy(b + n, sni_hdr, sizeof(sni_hdr));
 	n += sizeof(sni_hdr);
 	memcpy(b + n, sni, sl);
@@ -81,7 +87,8 @@ static void feed(const uint8_t *rec, size_t n, const size_t *cuts, size_t ncuts,
 	tls_reasm_init(&r);
 	for (size_t i = 0; i <= ncuts; i++) {
 		size_t end = i < ncuts ? cuts[i] : n;
-		assert_int_equal(tls_reasm_add(&r, isn + (uint32_t)prev, rec + prev, end - prev), 0);
+		assert_int_equal(tls_reasm_add(&r, isn + (uint32_t)prev, rec + prev, end - prev),
+				 0);
 		const uint8_t *d = tls_reasm_data(&r, &len);
 		assert_int_equal(len, end);
 		int rc = tls_parse_client_hello(d, len, &h);
@@ -193,12 +200,12 @@ static void test_tls_reasm_not_tls(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_tls_reasm_two_segments),
-		cmocka_unit_test(test_tls_reasm_three_segments),
-		cmocka_unit_test(test_tls_reasm_retransmits),
-		cmocka_unit_test(test_tls_reasm_gap),
-		cmocka_unit_test(test_tls_reasm_overflow),
-		cmocka_unit_test(test_tls_reasm_not_tls),
+	    cmocka_unit_test(test_tls_reasm_two_segments),
+	    cmocka_unit_test(test_tls_reasm_three_segments),
+	    cmocka_unit_test(test_tls_reasm_retransmits),
+	    cmocka_unit_test(test_tls_reasm_gap),
+	    cmocka_unit_test(test_tls_reasm_overflow),
+	    cmocka_unit_test(test_tls_reasm_not_tls),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

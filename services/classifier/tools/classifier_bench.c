@@ -4,6 +4,7 @@
  * capture in-process and over NNG ipc with ClassifyBatch of 64.
  * Usage: classifier_bench [--runs N] <pcap dir or files...> [--throughput FILE] */
 #include <dirent.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -196,7 +197,42 @@ static double inprocess_rate(const struct capture *c)
 	return (double)c->n / s;
 }
 
-static double ipc_rate(const struct capture *c, const char *url)
+struct ipc_worker {
+	const struct capture *c;
+	struct rdpi_rpc_client *cl;
+	size_t first, step; /* batch indexes first, first+step, ... */
+	int ok;
+};
+
+static void *ipc_worker_main(void *arg)
+{
+	struct ipc_worker *w = arg;
+	const struct capture *c = w->c;
+	Routerd__Dpi__V1__ClassifyRequest reqs[BATCH], *rp[BATCH];
+	Routerd__Dpi__V1__ClassifyBatchRequest b = ROUTERD__DPI__V1__CLASSIFY_BATCH_REQUEST__INIT;
+	w->ok = 1;
+	for (size_t i = w->first * BATCH; i < c->n; i += w->step * BATCH) {
+		size_t k = c->n - i < BATCH ? c->n - i : BATCH;
+		for (size_t j = 0; j < k; j++) {
+			make_req(&reqs[j], c, i + j);
+			rp[j] = &reqs[j];
+		}
+		b.requests = rp;
+		b.n_requests = k;
+		ProtobufCMessage *m = NULL;
+		if (rdpi_rpc_client_call(w->cl, "ClassifyBatch", &b.base,
+					 &routerd__dpi__v1__classify_batch_reply__descriptor, 2000,
+					 &m, NULL, 0) != RDPI_STATUS_OK) {
+			w->ok = 0;
+			return NULL;
+		}
+		protobuf_c_message_free_unpacked(m, NULL);
+	}
+	return NULL;
+}
+
+/* clients: batches in flight at once (one calling thread each). */
+static double ipc_rate(const struct capture *c, const char *url, unsigned clients)
 {
 	struct engine *e;
 	struct engine_opts o = {.kind = ENGINE_BUILTIN};
@@ -212,6 +248,7 @@ static double ipc_rate(const struct capture *c, const char *url)
 	struct rdpi_service_opts so = {.desc = &routerd__dpi__v1__classifier__descriptor,
 				       .handlers = server_handlers(),
 				       .arg = srv,
+				       .workers = 2,
 				       .json_opts = rdpi_wire_json_opts()};
 	struct rdpi_rpc_server_opts ro = {.url = url};
 	if (rdpi_service_new(&so, &svc) < 0)
@@ -219,25 +256,22 @@ static double ipc_rate(const struct capture *c, const char *url)
 	ro.svc = svc;
 	if (rdpi_rpc_server_start(&ro, &rpc) < 0 || rdpi_rpc_client_new(url, NULL, &cl) < 0)
 		goto out;
-	Routerd__Dpi__V1__ClassifyRequest reqs[BATCH], *rp[BATCH];
-	Routerd__Dpi__V1__ClassifyBatchRequest b = ROUTERD__DPI__V1__CLASSIFY_BATCH_REQUEST__INIT;
+	pthread_t th[8];
+	struct ipc_worker w[8];
+	if (clients > 8)
+		clients = 8;
 	uint64_t t0 = rdpi_monotonic_ns();
-	for (size_t i = 0; i < c->n; i += BATCH) {
-		size_t k = c->n - i < BATCH ? c->n - i : BATCH;
-		for (size_t j = 0; j < k; j++) {
-			make_req(&reqs[j], c, i + j);
-			rp[j] = &reqs[j];
-		}
-		b.requests = rp;
-		b.n_requests = k;
-		ProtobufCMessage *m = NULL;
-		if (rdpi_rpc_client_call(cl, "ClassifyBatch", &b.base,
-					 &routerd__dpi__v1__classify_batch_reply__descriptor, 2000,
-					 &m, NULL, 0) != RDPI_STATUS_OK)
-			goto out;
-		protobuf_c_message_free_unpacked(m, NULL);
+	for (unsigned i = 0; i < clients; i++) {
+		w[i] = (struct ipc_worker){.c = c, .cl = cl, .first = i, .step = clients};
+		pthread_create(&th[i], NULL, ipc_worker_main, &w[i]);
 	}
-	rate = (double)c->n / ((double)(rdpi_monotonic_ns() - t0) / 1e9);
+	int ok = 1;
+	for (unsigned i = 0; i < clients; i++) {
+		pthread_join(th[i], NULL);
+		ok &= w[i].ok;
+	}
+	if (ok)
+		rate = (double)c->n / ((double)(rdpi_monotonic_ns() - t0) / 1e9);
 out:
 	rdpi_rpc_client_free(cl);
 	rdpi_rpc_server_stop(rpc);
@@ -325,20 +359,28 @@ int main(int argc, char **argv)
 		if (!mkdtemp(dir))
 			return 1;
 		snprintf(url, sizeof(url), "ipc://%s/bench.ipc", dir);
-		double in[64], ipc[64];
+		double in[64], ipc1[64], ipc2[64], ipc4[64];
 		if (runs > 64)
 			runs = 64;
 		for (int r = 0; r < runs; r++) {
 			in[r] = inprocess_rate(&c);
-			ipc[r] = ipc_rate(&c, url);
+			ipc1[r] = ipc_rate(&c, url, 1);
+			ipc2[r] = ipc_rate(&c, url, 2);
+			ipc4[r] = ipc_rate(&c, url, 4);
 		}
 		qsort(in, (size_t)runs, sizeof(double), cmp_double);
-		qsort(ipc, (size_t)runs, sizeof(double), cmp_double);
+		qsort(ipc1, (size_t)runs, sizeof(double), cmp_double);
+		qsort(ipc2, (size_t)runs, sizeof(double), cmp_double);
+		qsort(ipc4, (size_t)runs, sizeof(double), cmp_double);
 		printf("throughput on %s (%zu packets), median of %d runs:\n", through, c.n, runs);
-		printf("  builtin in-process (batches of %d)        %10.0f packets/s\n", BATCH,
+		printf("  builtin in-process (batches of %d)             %10.0f packets/s\n", BATCH,
 		       in[runs / 2]);
-		printf("  over NNG ipc, ClassifyBatch of %d         %10.0f packets/s\n", BATCH,
-		       ipc[runs / 2]);
+		printf("  NNG ipc ClassifyBatch of %d, 1 in flight       %10.0f packets/s\n", BATCH,
+		       ipc1[runs / 2]);
+		printf("  NNG ipc ClassifyBatch of %d, 2 in flight       %10.0f packets/s\n", BATCH,
+		       ipc2[runs / 2]);
+		printf("  NNG ipc ClassifyBatch of %d, 4 in flight       %10.0f packets/s\n", BATCH,
+		       ipc4[runs / 2]);
 		unload(&c);
 		rmdir(dir);
 	}

@@ -23,7 +23,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 	}
 	if (http_parse_response(data, size, &s) == 0 &&
-	    (s.status < 100 || s.status > 999 || strnlen(s.server, HTTP_SERVER_MAX) == HTTP_SERVER_MAX))
+	    (s.status < 100 || s.status > 999 ||
+	     strnlen(s.server, HTTP_SERVER_MAX) == HTTP_SERVER_MAX))
 		__builtin_trap();
 	return 0;
 }
