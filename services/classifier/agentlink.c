@@ -126,9 +126,8 @@ static void record(struct agentlink *a, enum rdpi_status st, const char *err, ui
 	pthread_mutex_unlock(&a->lock);
 }
 
-enum rdpi_status agentlink_observe(struct agentlink *a,
-				   Routerd__Dpi__V1__ClassifyRequest **reqs, size_t n,
-				   uint32_t timeout_ms,
+enum rdpi_status agentlink_observe(struct agentlink *a, Routerd__Dpi__V1__ClassifyRequest **reqs,
+				   size_t n, uint32_t timeout_ms,
 				   Routerd__Dpi__V1__ObserveBatchReply **ret_reply, char *err,
 				   size_t errlen)
 {
@@ -142,8 +141,8 @@ enum rdpi_status agentlink_observe(struct agentlink *a,
 	req.n_requests = n;
 	ProtobufCMessage *m = NULL;
 	enum rdpi_status st = rdpi_rpc_client_call(
-		a->client, "ObserveBatch", &req.base,
-		&routerd__dpi__v1__observe_batch_reply__descriptor, timeout_ms, &m, err, errlen);
+	    a->client, "ObserveBatch", &req.base,
+	    &routerd__dpi__v1__observe_batch_reply__descriptor, timeout_ms, &m, err, errlen);
 	if (st == RDPI_STATUS_OK) {
 		Routerd__Dpi__V1__ObserveBatchReply *rep = (void *)m;
 		if (rep->n_results != n) {
@@ -174,8 +173,8 @@ void agentlink_state(struct agentlink *a, struct agentlink_state *ret)
 		ProtobufCMessage *m = NULL;
 		char err[160];
 		enum rdpi_status st = rdpi_rpc_client_call(
-			a->client, "Status", &e.base, &routerd__dpi__v1__agent_status__descriptor,
-			100, &m, err, sizeof(err));
+		    a->client, "Status", &e.base, &routerd__dpi__v1__agent_status__descriptor, 100,
+		    &m, err, sizeof(err));
 		pthread_mutex_lock(&a->lock);
 		if (st == RDPI_STATUS_OK) {
 			Routerd__Dpi__V1__AgentStatus *s = (void *)m;

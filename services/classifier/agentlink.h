@@ -14,21 +14,21 @@
 struct agentlink;
 
 struct agentlink_opts {
-	const char *endpoint;      /* ipc:// URL, or the agent's .sock path (mapped to .ipc) */
+	const char *endpoint;	    /* ipc:// URL, or the agent's .sock path (mapped to .ipc) */
 	unsigned failure_threshold; /* consecutive failures that open the breaker, default 3 */
-	uint64_t backoff_ns;       /* open period before a probe, default 5 s */
+	uint64_t backoff_ns;	    /* open period before a probe, default 5 s */
 	uint64_t probe_interval_ns; /* agent Status refresh for /v1/status, default 5 s */
 };
 
 enum agentlink_breaker { AGENTLINK_CLOSED, AGENTLINK_OPEN, AGENTLINK_HALF_OPEN };
 
 struct agentlink_state {
-	bool available;     /* last call or probe reached the agent */
+	bool available; /* last call or probe reached the agent */
 	bool libndpi_loaded;
 	enum agentlink_breaker breaker;
 	uint64_t breaker_opens;
 	uint64_t calls, failures, timeouts, skipped_open;
-	char error[160];    /* last error, "" when none */
+	char error[160]; /* last error, "" when none */
 };
 
 /* Map an agent socket setting to its NNG URL: "ipc://..." stays, "/x/y.sock"
@@ -40,9 +40,8 @@ void agentlink_free(struct agentlink *a);
 
 /* One ObserveBatch. UNAVAILABLE without a call while the breaker is open.
  * On OK *ret_reply is the agent's reply (protobuf_c_message_free_unpacked). */
-enum rdpi_status agentlink_observe(struct agentlink *a,
-				   Routerd__Dpi__V1__ClassifyRequest **reqs, size_t n,
-				   uint32_t timeout_ms,
+enum rdpi_status agentlink_observe(struct agentlink *a, Routerd__Dpi__V1__ClassifyRequest **reqs,
+				   size_t n, uint32_t timeout_ms,
 				   Routerd__Dpi__V1__ObserveBatchReply **ret_reply, char *err,
 				   size_t errlen);
 

@@ -28,12 +28,10 @@ static const struct {
 	const char *app;
 	const char *category;
 } app_categories[] = {
-	{"tls", "web"},           {"quic", "web"},         {"http", "web"},
-	{"dns", "network"},       {"mdns", "network"},     {"llmnr", "network"},
-	{"netbios", "network"},   {"dhcp", "network"},     {"ntp", "network"},
-	{"ssdp", "iot"},          {"mqtt", "iot"},         {"ssh", "remote-access"},
-	{"ftp", "file-sharing"},  {"stun", "voip"},        {"wireguard", "vpn"},
-	{"tailscale", "vpn"},
+    {"tls", "web"},	     {"quic", "web"},	   {"http", "web"},	   {"dns", "network"},
+    {"mdns", "network"},     {"llmnr", "network"}, {"netbios", "network"}, {"dhcp", "network"},
+    {"ntp", "network"},	     {"ssdp", "iot"},	   {"mqtt", "iot"},	   {"ssh", "remote-access"},
+    {"ftp", "file-sharing"}, {"stun", "voip"},	   {"wireguard", "vpn"},   {"tailscale", "vpn"},
 };
 
 const char *builtin_app_category(const char *app)

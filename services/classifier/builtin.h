@@ -10,15 +10,15 @@
 struct verdict;
 
 struct builtin_input {
-	uint8_t l4proto;           /* IPPROTO_TCP / IPPROTO_UDP / other */
-	uint16_t sport, dport;     /* of this packet */
+	uint8_t l4proto;       /* IPPROTO_TCP / IPPROTO_UDP / other */
+	uint16_t sport, dport; /* of this packet */
 	const uint8_t *payload;
 	size_t len;
 };
 
 /* Outcome besides the verdict: whether more bytes could still change it. */
 enum builtin_outcome {
-	BUILTIN_MATCH,      /* payload evidence: source builtin-payload */
+	BUILTIN_MATCH,	    /* payload evidence: source builtin-payload */
 	BUILTIN_NEED_MORE,  /* a TLS ClientHello that continues in later segments */
 	BUILTIN_PORT_GUESS, /* only a port-fallback guess */
 	BUILTIN_NO_SIGNAL,  /* nothing: source builtin, reason no_application_signal */

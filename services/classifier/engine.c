@@ -38,9 +38,9 @@ struct engine {
 };
 
 static const char *const kind_names[] = {
-	[ENGINE_BUILTIN] = "builtin",
-	[ENGINE_AUTO] = "auto",
-	[ENGINE_NDPI_AGENT] = "ndpi-agent",
+    [ENGINE_BUILTIN] = "builtin",
+    [ENGINE_AUTO] = "auto",
+    [ENGINE_NDPI_AGENT] = "ndpi-agent",
 };
 
 int engine_kind_parse(const char *s, enum engine_kind *ret)
@@ -119,7 +119,7 @@ void engine_free(struct engine *e)
 /* ---- request decoding ------------------------------------------------------ */
 
 struct pkt {
-	uint8_t l3;      /* 4 / 6 */
+	uint8_t l3; /* 4 / 6 */
 	uint8_t l4proto;
 	uint8_t src[16], dst[16];
 	uint16_t sport, dport;
@@ -168,8 +168,8 @@ static const char *l4_name(uint8_t p, char *buf, size_t len)
 	}
 }
 
-static int decode(const struct engine *e, const Routerd__Dpi__V1__ClassifyRequest *r,
-		  struct pkt *p, char *err, size_t errlen)
+static int decode(const struct engine *e, const Routerd__Dpi__V1__ClassifyRequest *r, struct pkt *p,
+		  char *err, size_t errlen)
 {
 	memset(p, 0, sizeof(*p));
 	if (r->packet.len > 0) {
@@ -193,10 +193,11 @@ static int decode(const struct engine *e, const Routerd__Dpi__V1__ClassifyReques
 		return 0;
 	}
 	int l3a = 0, l3b = 0;
-	if (!r->srcaddress || rdpi_addr_parse(r->srcaddress, p->src, &l3a) < 0 ||
-	    !r->dstaddress || rdpi_addr_parse(r->dstaddress, p->dst, &l3b) < 0 || l3a != l3b) {
-		snprintf(err, errlen, "request needs packet, or srcAddress and dstAddress of one "
-				      "family");
+	if (!r->srcaddress || rdpi_addr_parse(r->srcaddress, p->src, &l3a) < 0 || !r->dstaddress ||
+	    rdpi_addr_parse(r->dstaddress, p->dst, &l3b) < 0 || l3a != l3b) {
+		snprintf(err, errlen,
+			 "request needs packet, or srcAddress and dstAddress of one "
+			 "family");
 		return -EINVAL;
 	}
 	if (l4_parse(r->transportprotocol, &p->l4proto) < 0) {
@@ -250,7 +251,10 @@ static void name_cache_verdict(struct engine *e, const struct pkt *p, uint64_t n
 			bool udp = p->l4proto == IPPROTO_UDP;
 			ret->source = VERDICT_SOURCE_SNI_CACHE;
 			ret->confidence = 60;
-			verdict_copy_name(ret->app, sizeof(ret->app), h ? h->app : udp ? "quic" : "tls");
+			verdict_copy_name(ret->app, sizeof(ret->app),
+					  h	? h->app
+					  : udp ? "quic"
+						: "tls");
 			verdict_copy_name(ret->category, sizeof(ret->category),
 					  h ? h->category : "web");
 			verdict_copy_name(ret->master, sizeof(ret->master), udp ? "quic" : "tls");
@@ -388,9 +392,9 @@ static void phase1(struct engine *e, const Routerd__Dpi__V1__ClassifyRequest *r,
 	bool created = false;
 	if (rdpi_flowtab_upsert(e->flows, &w->key, now, &val, &created) < 0) {
 		/* no memory for state: classify this packet alone */
-		builtin_classify(&(struct builtin_input){p->l4proto, p->sport, p->dport,
-							 p->payload, p->len},
-				 &it->v);
+		builtin_classify(
+		    &(struct builtin_input){p->l4proto, p->sport, p->dport, p->payload, p->len},
+		    &it->v);
 		return;
 	}
 	struct flow *f = val;
@@ -450,7 +454,9 @@ static void agent_verdict(const Routerd__Dpi__V1__ClassifyResult *a, struct verd
 	v->source = a->guessed ? VERDICT_SOURCE_NDPI_GUESS : VERDICT_SOURCE_NDPI;
 	v->guessed = a->guessed;
 	v->final = a->final;
-	v->confidence = (uint8_t)(a->appconfidence > 100 ? 100 : a->appconfidence < 0 ? 0 : a->appconfidence);
+	v->confidence = (uint8_t)(a->appconfidence > 100 ? 100
+				  : a->appconfidence < 0 ? 0
+							 : a->appconfidence);
 	verdict_copy_name(v->app, sizeof(v->app), a->appname);
 	verdict_copy_name(v->category, sizeof(v->category),
 			  a->appcategory && *a->appcategory ? a->appcategory : a->category);
@@ -541,7 +547,8 @@ void engine_classify(struct engine *e, Routerd__Dpi__V1__ClassifyRequest *const 
 				cur.final = true;
 		} else {
 			snprintf(it->fallback_reason, sizeof(it->fallback_reason), "agent_%s: %s",
-				 st == RDPI_STATUS_DEADLINE_EXCEEDED ? "timeout" : "unavailable", err);
+				 st == RDPI_STATUS_DEADLINE_EXCEEDED ? "timeout" : "unavailable",
+				 err);
 			/* without the agent the builtin verdict stands on its own */
 			if (w[i].builtin_match)
 				cur.final = true;

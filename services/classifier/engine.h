@@ -24,31 +24,31 @@ const char *engine_kind_name(enum engine_kind k);
 struct engine_opts {
 	enum engine_kind kind;
 	unsigned first_payload_packets; /* payload packets per flow worth inspecting, default 10 */
-	uint32_t copy_range;            /* bytes of each packet considered, default 2048 */
-	uint64_t flow_ttl_ns;           /* default 1 h */
-	size_t flow_limit;              /* default 100000 */
-	struct agentlink *agent;        /* NULL for builtin; owned by the caller */
+	uint32_t copy_range;		/* bytes of each packet considered, default 2048 */
+	uint64_t flow_ttl_ns;		/* default 1 h */
+	size_t flow_limit;		/* default 100000 */
+	struct agentlink *agent;	/* NULL for builtin; owned by the caller */
 	struct hostcache_opts hostcache;
 };
 
 /* One classified packet. */
 struct engine_item {
 	struct verdict v;
-	char l3[8];          /* "ipv4" / "ipv6" */
-	char l4[8];          /* "tcp" / "udp" / "icmp" / number */
+	char l3[8]; /* "ipv4" / "ipv6" */
+	char l4[8]; /* "tcp" / "udp" / "icmp" / number */
 	char src[48], dst[48];
 	uint16_t sport, dport;
 	char flow_id[33];
 	char fallback_reason[200];
 	bool cache_hit;
-	bool used_agent;     /* the agent's answer is part of the verdict */
-	bool invalid;        /* the request could not be parsed; error in fallback_reason */
+	bool used_agent; /* the agent's answer is part of the verdict */
+	bool invalid;	 /* the request could not be parsed; error in fallback_reason */
 };
 
 struct engine_stats {
 	uint64_t requests, batches, builtin_packets, agent_packets, agent_classified,
-		builtin_classified, fallbacks, unknown, timeout_errors, agent_errors, cache_hits,
-		invalid, budget_final, active_flows, flow_evictions, flow_expiries, flow_bytes;
+	    builtin_classified, fallbacks, unknown, timeout_errors, agent_errors, cache_hits,
+	    invalid, budget_final, active_flows, flow_evictions, flow_expiries, flow_bytes;
 	uint64_t by_source[VERDICT_SOURCE__COUNT];
 	struct hostcache_stats hostcache;
 };

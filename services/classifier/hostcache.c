@@ -2,8 +2,8 @@
 #include "hostcache.h"
 
 #include <errno.h>
-#include <stdbool.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -178,16 +178,16 @@ void hostcache_stats(struct hostcache *hc, struct hostcache_stats *ret)
 	rdpi_flowtab_stats(hc->dns, &d);
 	rdpi_flowtab_stats(hc->sni, &s);
 	*ret = (struct hostcache_stats){
-		.dns_entries = d.size,
-		.dns_inserts = d.inserts,
-		.dns_hits = hc->dns_hits,
-		.dns_misses = hc->dns_misses,
-		.dns_evictions = d.evictions,
-		.sni_entries = s.size,
-		.sni_inserts = s.inserts,
-		.sni_hits = hc->sni_hits,
-		.sni_misses = hc->sni_misses,
-		.sni_evictions = s.evictions,
+	    .dns_entries = d.size,
+	    .dns_inserts = d.inserts,
+	    .dns_hits = hc->dns_hits,
+	    .dns_misses = hc->dns_misses,
+	    .dns_evictions = d.evictions,
+	    .sni_entries = s.size,
+	    .sni_inserts = s.inserts,
+	    .sni_hits = hc->sni_hits,
+	    .sni_misses = hc->sni_misses,
+	    .sni_evictions = s.evictions,
 	};
 	pthread_mutex_unlock(&hc->lock);
 }

@@ -11,10 +11,10 @@
 struct hostcache;
 
 struct hostcache_opts {
-	size_t dns_limit;        /* entries, default 65536 */
-	size_t sni_limit;        /* entries, default 65536 */
+	size_t dns_limit;	 /* entries, default 65536 */
+	size_t sni_limit;	 /* entries, default 65536 */
 	uint64_t dns_ttl_cap_ns; /* default 1 h */
-	uint64_t sni_ttl_ns;     /* default 1 h */
+	uint64_t sni_ttl_ns;	 /* default 1 h */
 };
 
 struct hostcache_stats {

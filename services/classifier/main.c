@@ -25,7 +25,7 @@
 #include "server.h"
 #include "synth.h"
 
-#define TAG "classifier"
+#define TAG	       "classifier"
 #define DEFAULT_CONFIG "/etc/routerd/dpi.conf"
 
 struct ccfg {
@@ -46,55 +46,57 @@ struct ccfg {
 	int64_t sni_cache_limit;
 };
 
-#define K(n, t, lo, hi, d, f, h) {n, t, lo, hi, d, offsetof(struct ccfg, f), NULL, h}
+#define K(n, t, lo, hi, d, f, h)                                                                   \
+	{                                                                                          \
+		n, t, lo, hi, d, offsetof(struct ccfg, f), NULL, h                                 \
+	}
 static const struct rdpi_cfg_key keys[] = {
-	K("name", RDPI_CFG_STRING, 0, 0, "default", name, "instance name shown in status"),
-	K("engine", RDPI_CFG_STRING, 0, 0, "builtin", engine, "builtin | ndpi-agent | auto"),
-	K("socket", RDPI_CFG_STRING, 0, 0, "/run/routerd/dpi-classifier/default.sock", socket,
-	  "HTTP+JSON /v1/ shim (Unix socket, mode 0660)"),
-	K("ipc", RDPI_CFG_STRING, 0, 0, "ipc:///run/routerd/dpi-classifier/default.ipc", ipc,
-	  "NNG REP endpoint (protobuf envelopes, JSON for nngcat)"),
-	K("ndpiAgentSocket", RDPI_CFG_STRING, 0, 0, "/run/routerd/ndpi-agent/default.sock",
-	  ndpi_agent_socket, "agent socket; its .ipc sibling is used for NNG"),
-	K("ndpiReader", RDPI_CFG_STRING, 0, 0, "", ndpi_reader,
-	  "deprecated, echoed in status only"),
-	K("logLevel", RDPI_CFG_STRING, 0, 0, "info", log_level, "emerg .. debug"),
-	K("requestTimeout", RDPI_CFG_DURATION, 1000000, 60000000000, "200ms", timeout,
-	  "budget for one agent call"),
-	K("flowTTL", RDPI_CFG_DURATION, 1000000000, 604800000000000, "1h", flow_ttl,
-	  "idle time before a flow's verdict is forgotten"),
-	K("flowLimit", RDPI_CFG_INT, 1, 10000000, "100000", flow_limit,
-	  "flows in the verdict cache (LRU beyond)"),
-	K("firstPayloadPackets", RDPI_CFG_INT, 1, 1000, "10", first_payload_packets,
-	  "payload packets per flow worth inspecting"),
-	K("copyRange", RDPI_CFG_SIZE, 64, 65535, "2048", copy_range,
-	  "bytes of each packet considered (nftables snaplen)"),
-	K("workers", RDPI_CFG_INT, 1, 64, "4", workers, "request worker threads"),
-	K("dnsCacheLimit", RDPI_CFG_INT, 16, 10000000, "65536", dns_cache_limit,
-	  "entries in the dns-cache"),
-	K("sniCacheLimit", RDPI_CFG_INT, 16, 10000000, "65536", sni_cache_limit,
-	  "entries in the sni-cache"),
+    K("name", RDPI_CFG_STRING, 0, 0, "default", name, "instance name shown in status"),
+    K("engine", RDPI_CFG_STRING, 0, 0, "builtin", engine, "builtin | ndpi-agent | auto"),
+    K("socket", RDPI_CFG_STRING, 0, 0, "/run/routerd/dpi-classifier/default.sock", socket,
+      "HTTP+JSON /v1/ shim (Unix socket, mode 0660)"),
+    K("ipc", RDPI_CFG_STRING, 0, 0, "ipc:///run/routerd/dpi-classifier/default.ipc", ipc,
+      "NNG REP endpoint (protobuf envelopes, JSON for nngcat)"),
+    K("ndpiAgentSocket", RDPI_CFG_STRING, 0, 0, "/run/routerd/ndpi-agent/default.sock",
+      ndpi_agent_socket, "agent socket; its .ipc sibling is used for NNG"),
+    K("ndpiReader", RDPI_CFG_STRING, 0, 0, "", ndpi_reader, "deprecated, echoed in status only"),
+    K("logLevel", RDPI_CFG_STRING, 0, 0, "info", log_level, "emerg .. debug"),
+    K("requestTimeout", RDPI_CFG_DURATION, 1000000, 60000000000, "200ms", timeout,
+      "budget for one agent call"),
+    K("flowTTL", RDPI_CFG_DURATION, 1000000000, 604800000000000, "1h", flow_ttl,
+      "idle time before a flow's verdict is forgotten"),
+    K("flowLimit", RDPI_CFG_INT, 1, 10000000, "100000", flow_limit,
+      "flows in the verdict cache (LRU beyond)"),
+    K("firstPayloadPackets", RDPI_CFG_INT, 1, 1000, "10", first_payload_packets,
+      "payload packets per flow worth inspecting"),
+    K("copyRange", RDPI_CFG_SIZE, 64, 65535, "2048", copy_range,
+      "bytes of each packet considered (nftables snaplen)"),
+    K("workers", RDPI_CFG_INT, 1, 64, "4", workers, "request worker threads"),
+    K("dnsCacheLimit", RDPI_CFG_INT, 16, 10000000, "65536", dns_cache_limit,
+      "entries in the dns-cache"),
+    K("sniCacheLimit", RDPI_CFG_INT, 16, 10000000, "65536", sni_cache_limit,
+      "entries in the sni-cache"),
 };
 #undef K
 static const struct rdpi_cfg_section section = {"classifier", keys, sizeof(keys) / sizeof(keys[0])};
 static const char *const known_sections[] = {"classifier", "agent",   "firewallLog",
-					     "flows",      "console", NULL};
+					     "flows",	   "console", NULL};
 
 static const struct rdpi_flag flags[] = {
-	{"config", NULL, false, "libconfig file (default " DEFAULT_CONFIG " when present)"},
-	{"check-config", NULL, true, "validate the configuration and exit"},
-	{"socket", "socket", false, "HTTP+JSON Unix socket"},
-	{"ipc", "ipc", false, "NNG endpoint"},
-	{"name", "name", false, "instance name"},
-	{"engine", "engine", false, "builtin | ndpi-agent | auto"},
-	{"ndpi-agent-socket", "ndpiAgentSocket", false, "routerd-ndpi-agent socket"},
-	{"ndpi-reader", "ndpiReader", false, "deprecated, ignored for classification"},
-	{"timeout", "requestTimeout", false, "agent call budget (200ms)"},
-	{"flow-ttl", "flowTTL", false, "verdict cache idle TTL (1h)"},
-	{"flow-limit", "flowLimit", false, "verdict cache size (100000)"},
-	{"first-payload-packets", "firstPayloadPackets", false, "payload packets per flow (10)"},
-	{"copy-range", "copyRange", false, "bytes per packet considered (2048)"},
-	{"log-level", "logLevel", false, "emerg .. debug (info)"},
+    {"config", NULL, false, "libconfig file (default " DEFAULT_CONFIG " when present)"},
+    {"check-config", NULL, true, "validate the configuration and exit"},
+    {"socket", "socket", false, "HTTP+JSON Unix socket"},
+    {"ipc", "ipc", false, "NNG endpoint"},
+    {"name", "name", false, "instance name"},
+    {"engine", "engine", false, "builtin | ndpi-agent | auto"},
+    {"ndpi-agent-socket", "ndpiAgentSocket", false, "routerd-ndpi-agent socket"},
+    {"ndpi-reader", "ndpiReader", false, "deprecated, ignored for classification"},
+    {"timeout", "requestTimeout", false, "agent call budget (200ms)"},
+    {"flow-ttl", "flowTTL", false, "verdict cache idle TTL (1h)"},
+    {"flow-limit", "flowLimit", false, "verdict cache size (100000)"},
+    {"first-payload-packets", "firstPayloadPackets", false, "payload packets per flow (10)"},
+    {"copy-range", "copyRange", false, "bytes per packet considered (2048)"},
+    {"log-level", "logLevel", false, "emerg .. debug (info)"},
 };
 #define NFLAGS (sizeof(flags) / sizeof(flags[0]))
 
@@ -137,8 +139,8 @@ static int load_config(struct opts *o, struct ccfg *cfg, char *err, size_t errle
 	struct ccfg tmp = {0};
 	int rv;
 	if (o->config_path && (o->config_explicit || access(o->config_path, R_OK) == 0))
-		rv = rdpi_cfg_load_file(o->config_path, &section, known_sections, &tmp, err,
-					errlen);
+		rv =
+		    rdpi_cfg_load_file(o->config_path, &section, known_sections, &tmp, err, errlen);
 	else
 		rv = rdpi_cfg_defaults(&section, &tmp, err, errlen);
 	for (size_t i = 0; rv == 0 && i < o->n_over; i++)
@@ -158,12 +160,13 @@ static int load_config(struct opts *o, struct ccfg *cfg, char *err, size_t errle
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: routerd-dpi-classifier [daemon|classify|selftest|help] [flags]\n"
-		     "  daemon    serve Classify/ClassifyBatch/Status/Healthz on --ipc and the /v1/ "
-		     "JSON shim on --socket (default)\n"
-		     "  classify  read one JSON ClassifyRequest on stdin, print the result\n"
-		     "  selftest  classify a synthetic TLS ClientHello and print the result\n"
-		     "flags:\n");
+	fprintf(out,
+		"usage: routerd-dpi-classifier [daemon|classify|selftest|help] [flags]\n"
+		"  daemon    serve Classify/ClassifyBatch/Status/Healthz on --ipc and the /v1/ "
+		"JSON shim on --socket (default)\n"
+		"  classify  read one JSON ClassifyRequest on stdin, print the result\n"
+		"  selftest  classify a synthetic TLS ClientHello and print the result\n"
+		"flags:\n");
 	rdpi_flags_usage(out, flags, NFLAGS);
 }
 
@@ -188,14 +191,14 @@ static int stack_start(const struct ccfg *c, struct stack *s, char *err, size_t 
 		}
 	}
 	struct engine_opts eo = {
-		.kind = kind,
-		.first_payload_packets = (unsigned)c->first_payload_packets,
-		.copy_range = (uint32_t)c->copy_range,
-		.flow_ttl_ns = (uint64_t)c->flow_ttl,
-		.flow_limit = (size_t)c->flow_limit,
-		.agent = s->agent,
-		.hostcache = {.dns_limit = (size_t)c->dns_cache_limit,
-			      .sni_limit = (size_t)c->sni_cache_limit},
+	    .kind = kind,
+	    .first_payload_packets = (unsigned)c->first_payload_packets,
+	    .copy_range = (uint32_t)c->copy_range,
+	    .flow_ttl_ns = (uint64_t)c->flow_ttl,
+	    .flow_limit = (size_t)c->flow_limit,
+	    .agent = s->agent,
+	    .hostcache = {.dns_limit = (size_t)c->dns_cache_limit,
+			  .sni_limit = (size_t)c->sni_cache_limit},
 	};
 	if ((rv = engine_new(&eo, &s->engine)) < 0) {
 		snprintf(err, errlen, "cannot create the engine: %s", strerror(-rv));
@@ -308,8 +311,8 @@ static int cmd_classify(struct stack *s)
 static int cmd_selftest(struct stack *s)
 {
 	uint8_t hello[1024], pkt[1500];
-	size_t hl = synth_client_hello("routerd-dpi-selftest.example", "h2,http/1.1", hello,
-				       sizeof(hello));
+	size_t hl =
+	    synth_client_hello("routerd-dpi-selftest.example", "h2,http/1.1", hello, sizeof(hello));
 	size_t pl = synth_tcp_packet("192.0.2.10", 53168, "198.51.100.10", 443, 1000, hello, hl,
 				     pkt, sizeof(pkt));
 	/* the request carries the whole IP packet, as the logger sends it */
@@ -335,8 +338,7 @@ static int on_reload(void *arg)
 	char err[512];
 	struct ccfg fresh;
 	if (load_config(reload_ctx.o, &fresh, err, sizeof(err)) < 0) {
-		rdpi_log(LOG_ERR, TAG, "reload failed, keeping the running configuration: %s",
-			 err);
+		rdpi_log(LOG_ERR, TAG, "reload failed, keeping the running configuration: %s", err);
 		return -EINVAL;
 	}
 	server_set_timeout(reload_ctx.s->server, (uint32_t)(fresh.timeout / 1000000));
@@ -358,10 +360,10 @@ static void on_tick(void *arg)
 static int cmd_daemon(struct opts *o, struct stack *s)
 {
 	static const struct rdpi_httpshim_route routes[] = {
-		{"GET", "/v1/healthz", "Healthz", RDPI_HTTPSHIM_NOT_OK_503},
-		{"GET", "/v1/status", "Status", 0},
-		{"POST", "/v1/classify", "Classify", 0},
-		{"POST", "/v1/classify-batch", "ClassifyBatch", 0},
+	    {"GET", "/v1/healthz", "Healthz", RDPI_HTTPSHIM_NOT_OK_503},
+	    {"GET", "/v1/status", "Status", 0},
+	    {"POST", "/v1/classify", "Classify", 0},
+	    {"POST", "/v1/classify-batch", "ClassifyBatch", 0},
 	};
 	struct rdpi_rpc_server *rpc = NULL;
 	struct rdpi_httpshim *shim = NULL;
@@ -393,7 +395,7 @@ static int cmd_daemon(struct opts *o, struct stack *s)
 	reload_ctx.live = &o->cfg;
 	reload_ctx.s = s;
 	struct rdpi_daemon_ops ops = {
-		.reload_fn = on_reload, .tick_fn = on_tick, .tick_ms = 1000, .arg = s};
+	    .reload_fn = on_reload, .tick_fn = on_tick, .tick_ms = 1000, .arg = s};
 	rv = rdpi_daemon_run(&ops);
 	rdpi_log(LOG_NOTICE, TAG, "stopping");
 out:
@@ -411,8 +413,8 @@ int main(int argc, char **argv)
 		cmd = argv[1];
 		first = 2;
 	}
-	if (strcmp(cmd, "help") == 0 || (argc > 1 && (strcmp(argv[1], "-h") == 0 ||
-						      strcmp(argv[1], "--help") == 0))) {
+	if (strcmp(cmd, "help") == 0 ||
+	    (argc > 1 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0))) {
 		usage(stdout);
 		return 0;
 	}

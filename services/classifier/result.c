@@ -8,14 +8,14 @@
 #include "common/service.h"
 
 static const char *const confidence_names[] = {
-	[VERDICT_SOURCE_UNKNOWN] = "Unknown",
-	[VERDICT_SOURCE_BUILTIN] = "Unknown",
-	[VERDICT_SOURCE_PORT_FALLBACK] = "Match by port",
-	[VERDICT_SOURCE_NDPI_GUESS] = "Match by port",
-	[VERDICT_SOURCE_DNS_CACHE] = "DNS cache",
-	[VERDICT_SOURCE_SNI_CACHE] = "SNI cache",
-	[VERDICT_SOURCE_BUILTIN_PAYLOAD] = "DPI",
-	[VERDICT_SOURCE_NDPI] = "DPI",
+    [VERDICT_SOURCE_UNKNOWN] = "Unknown",
+    [VERDICT_SOURCE_BUILTIN] = "Unknown",
+    [VERDICT_SOURCE_PORT_FALLBACK] = "Match by port",
+    [VERDICT_SOURCE_NDPI_GUESS] = "Match by port",
+    [VERDICT_SOURCE_DNS_CACHE] = "DNS cache",
+    [VERDICT_SOURCE_SNI_CACHE] = "SNI cache",
+    [VERDICT_SOURCE_BUILTIN_PAYLOAD] = "DPI",
+    [VERDICT_SOURCE_NDPI] = "DPI",
 };
 _Static_assert(sizeof(confidence_names) / sizeof(confidence_names[0]) == VERDICT_SOURCE__COUNT,
 	       "confidence_names must cover every source");
@@ -33,15 +33,15 @@ static char *dup_or_null(struct rdpi_call *call, const char *s)
 	return s && *s ? rdpi_call_strdup(call, s) : NULL;
 }
 
-#define STR(field, value)                                                                 \
-	do {                                                                              \
-		char *s_ = dup_or_null(call, value);                                      \
-		if (s_)                                                                   \
-			res->field = s_;                                                  \
+#define STR(field, value)                                                                          \
+	do {                                                                                       \
+		char *s_ = dup_or_null(call, value);                                               \
+		if (s_)                                                                            \
+			res->field = s_;                                                           \
 	} while (0)
 
-static int add_meta(struct rdpi_call *call, Routerd__Dpi__V1__ClassifyResult *res,
-		    size_t *cap, const char *key, const char *value)
+static int add_meta(struct rdpi_call *call, Routerd__Dpi__V1__ClassifyResult *res, size_t *cap,
+		    const char *key, const char *value)
 {
 	if (!value || !*value)
 		return 0;

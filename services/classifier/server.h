@@ -18,7 +18,7 @@ struct server_info {
 	enum engine_kind kind;
 	const char *agent_socket; /* as configured, for status */
 	const char *ndpi_reader;  /* deprecated flag value, "" when unset */
-	uint32_t timeout_ms;      /* agent budget per call */
+	uint32_t timeout_ms;	  /* agent budget per call */
 };
 
 /* engine and agent (may be NULL) are borrowed and must outlive the server. */

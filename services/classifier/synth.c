@@ -25,7 +25,8 @@ size_t synth_client_hello(const char *sni, const char *alpn, uint8_t *buf, size_
 	memcpy(ext + e + 9, sni, sl);
 	e += 9 + sl;
 	/* supported_groups x25519, secp256r1 */
-	static const uint8_t groups[] = {0x00, 0x0a, 0x00, 0x06, 0x00, 0x04, 0x00, 0x1d, 0x00, 0x17};
+	static const uint8_t groups[] = {0x00, 0x0a, 0x00, 0x06, 0x00,
+					 0x04, 0x00, 0x1d, 0x00, 0x17};
 	memcpy(ext + e, groups, sizeof(groups));
 	e += sizeof(groups);
 	/* ec_point_formats uncompressed */
@@ -68,8 +69,8 @@ size_t synth_client_hello(const char *sni, const char *alpn, uint8_t *buf, size_
 	return total;
 }
 
-static size_t ip_header(const char *src, const char *dst, uint8_t proto, size_t l4len,
-			uint8_t *buf, size_t len)
+static size_t ip_header(const char *src, const char *dst, uint8_t proto, size_t l4len, uint8_t *buf,
+			size_t len)
 {
 	uint8_t a[16], b[16];
 	if (inet_pton(AF_INET, src, a) == 1 && inet_pton(AF_INET, dst, b) == 1) {

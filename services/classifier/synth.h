@@ -13,7 +13,8 @@ size_t synth_client_hello(const char *sni, const char *alpn, uint8_t *buf, size_
 /* IP (family from the address text) + TCP (PSH|ACK, seq) + payload. Returns
  * the length written, or 0 on a bad address / small buffer. */
 size_t synth_tcp_packet(const char *src, uint16_t sport, const char *dst, uint16_t dport,
-			uint32_t seq, const uint8_t *payload, size_t plen, uint8_t *buf, size_t len);
+			uint32_t seq, const uint8_t *payload, size_t plen, uint8_t *buf,
+			size_t len);
 
 /* Same with a UDP header. */
 size_t synth_udp_packet(const char *src, uint16_t sport, const char *dst, uint16_t dport,

@@ -4,32 +4,28 @@
 #include <ctype.h>
 #include <errno.h>
 #include <stddef.h>
-#include <stdlib.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char *const source_names[] = {
-	[VERDICT_SOURCE_UNKNOWN] = "unknown",
-	[VERDICT_SOURCE_BUILTIN] = "builtin",
-	[VERDICT_SOURCE_PORT_FALLBACK] = "port-fallback",
-	[VERDICT_SOURCE_NDPI_GUESS] = "ndpi-agent",
-	[VERDICT_SOURCE_DNS_CACHE] = "dns-cache",
-	[VERDICT_SOURCE_SNI_CACHE] = "sni-cache",
-	[VERDICT_SOURCE_BUILTIN_PAYLOAD] = "builtin-payload",
-	[VERDICT_SOURCE_NDPI] = "ndpi-agent",
+    [VERDICT_SOURCE_UNKNOWN] = "unknown",
+    [VERDICT_SOURCE_BUILTIN] = "builtin",
+    [VERDICT_SOURCE_PORT_FALLBACK] = "port-fallback",
+    [VERDICT_SOURCE_NDPI_GUESS] = "ndpi-agent",
+    [VERDICT_SOURCE_DNS_CACHE] = "dns-cache",
+    [VERDICT_SOURCE_SNI_CACHE] = "sni-cache",
+    [VERDICT_SOURCE_BUILTIN_PAYLOAD] = "builtin-payload",
+    [VERDICT_SOURCE_NDPI] = "ndpi-agent",
 };
 _Static_assert(sizeof(source_names) / sizeof(source_names[0]) == VERDICT_SOURCE__COUNT,
 	       "source_names must cover every source");
 
 static const int source_ranks[] = {
-	[VERDICT_SOURCE_UNKNOWN] = 0,
-	[VERDICT_SOURCE_BUILTIN] = 0,
-	[VERDICT_SOURCE_PORT_FALLBACK] = 1,
-	[VERDICT_SOURCE_NDPI_GUESS] = 2,
-	[VERDICT_SOURCE_DNS_CACHE] = 3,
-	[VERDICT_SOURCE_SNI_CACHE] = 3,
-	[VERDICT_SOURCE_BUILTIN_PAYLOAD] = 4,
-	[VERDICT_SOURCE_NDPI] = 5,
+    [VERDICT_SOURCE_UNKNOWN] = 0,	  [VERDICT_SOURCE_BUILTIN] = 0,
+    [VERDICT_SOURCE_PORT_FALLBACK] = 1,	  [VERDICT_SOURCE_NDPI_GUESS] = 2,
+    [VERDICT_SOURCE_DNS_CACHE] = 3,	  [VERDICT_SOURCE_SNI_CACHE] = 3,
+    [VERDICT_SOURCE_BUILTIN_PAYLOAD] = 4, [VERDICT_SOURCE_NDPI] = 5,
 };
 _Static_assert(sizeof(source_ranks) / sizeof(source_ranks[0]) == VERDICT_SOURCE__COUNT,
 	       "source_ranks must cover every source");
@@ -113,10 +109,10 @@ const char *verdict_meta_get(const struct verdict *v, const char *key)
 	return NULL;
 }
 
-#define FILL(field)                                                                        \
-	do {                                                                               \
-		if (!dst->field[0] && src->field[0])                                       \
-			copy_str(dst->field, sizeof(dst->field), src->field);              \
+#define FILL(field)                                                                                \
+	do {                                                                                       \
+		if (!dst->field[0] && src->field[0])                                               \
+			copy_str(dst->field, sizeof(dst->field), src->field);                      \
 	} while (0)
 
 void verdict_merge(struct verdict *dst, const struct verdict *src)
@@ -182,14 +178,23 @@ struct pack_field {
 	size_t offset, size;
 };
 
-#define PF(t, f) {t, offsetof(struct verdict, f), sizeof(((struct verdict *)0)->f)}
+#define PF(t, f)                                                                                   \
+	{                                                                                          \
+		t, offsetof(struct verdict, f), sizeof(((struct verdict *)0)->f)                   \
+	}
 static const struct pack_field pack_fields[] = {
-	PF(TAG_APP, app),          PF(TAG_CATEGORY, category),
-	PF(TAG_MASTER, master),    PF(TAG_DETECTED, detected),
-	PF(TAG_APPLICATION, application), PF(TAG_NDPI_CONF, ndpi_confidence),
-	PF(TAG_REASON, reason),    PF(TAG_SNI, tls_sni),
-	PF(TAG_HOST, http_host),   PF(TAG_QUERY, dns_query),
-	PF(TAG_RESOLVED, resolved_host), PF(TAG_RISK, risk),
+    PF(TAG_APP, app),
+    PF(TAG_CATEGORY, category),
+    PF(TAG_MASTER, master),
+    PF(TAG_DETECTED, detected),
+    PF(TAG_APPLICATION, application),
+    PF(TAG_NDPI_CONF, ndpi_confidence),
+    PF(TAG_REASON, reason),
+    PF(TAG_SNI, tls_sni),
+    PF(TAG_HOST, http_host),
+    PF(TAG_QUERY, dns_query),
+    PF(TAG_RESOLVED, resolved_host),
+    PF(TAG_RISK, risk),
 };
 #undef PF
 
@@ -280,7 +285,8 @@ int verdict_unpack(const uint8_t *p, size_t n, struct verdict *ret)
 			continue;
 		}
 		size_t i = 0;
-		while (i < sizeof(pack_fields) / sizeof(pack_fields[0]) && pack_fields[i].tag != tag)
+		while (i < sizeof(pack_fields) / sizeof(pack_fields[0]) &&
+		       pack_fields[i].tag != tag)
 			i++;
 		if (i == sizeof(pack_fields) / sizeof(pack_fields[0]))
 			return -EINVAL;

@@ -10,14 +10,14 @@
 
 /* Ordered weakest to strongest; see verdict_source_rank(). */
 enum verdict_source {
-	VERDICT_SOURCE_UNKNOWN,         /* "unknown": nothing ran */
-	VERDICT_SOURCE_BUILTIN,         /* "builtin": builtin saw no application signal */
-	VERDICT_SOURCE_PORT_FALLBACK,   /* "port-fallback" */
-	VERDICT_SOURCE_NDPI_GUESS,      /* "ndpi-agent" with guessed = true */
-	VERDICT_SOURCE_DNS_CACHE,       /* "dns-cache" */
-	VERDICT_SOURCE_SNI_CACHE,       /* "sni-cache" */
+	VERDICT_SOURCE_UNKNOWN,		/* "unknown": nothing ran */
+	VERDICT_SOURCE_BUILTIN,		/* "builtin": builtin saw no application signal */
+	VERDICT_SOURCE_PORT_FALLBACK,	/* "port-fallback" */
+	VERDICT_SOURCE_NDPI_GUESS,	/* "ndpi-agent" with guessed = true */
+	VERDICT_SOURCE_DNS_CACHE,	/* "dns-cache" */
+	VERDICT_SOURCE_SNI_CACHE,	/* "sni-cache" */
 	VERDICT_SOURCE_BUILTIN_PAYLOAD, /* "builtin-payload" */
-	VERDICT_SOURCE_NDPI,            /* "ndpi-agent" by DPI */
+	VERDICT_SOURCE_NDPI,		/* "ndpi-agent" by DPI */
 	VERDICT_SOURCE__COUNT,
 };
 
@@ -32,21 +32,21 @@ struct verdict_meta {
 
 struct verdict {
 	enum verdict_source source;
-	uint8_t confidence;                 /* appConfidence 0..100 */
+	uint8_t confidence; /* appConfidence 0..100 */
 	bool guessed;
-	bool final;                         /* no further packet can improve it */
-	char app[VERDICT_NAME_MAX];         /* appName, lowercase */
-	char category[VERDICT_NAME_MAX];    /* appCategory */
-	char master[VERDICT_NAME_MAX];      /* masterProtocol (transport-level app: tls, quic, dns) */
-	char detected[VERDICT_NAME_MAX];    /* detectedProtocol */
+	bool final;			 /* no further packet can improve it */
+	char app[VERDICT_NAME_MAX];	 /* appName, lowercase */
+	char category[VERDICT_NAME_MAX]; /* appCategory */
+	char master[VERDICT_NAME_MAX];	 /* masterProtocol (transport-level app: tls, quic, dns) */
+	char detected[VERDICT_NAME_MAX]; /* detectedProtocol */
 	char application[VERDICT_NAME_MAX]; /* applicationProtocol */
-	char ndpi_confidence[24];           /* confidence: nDPI's name, "" for builtin */
+	char ndpi_confidence[24];	    /* confidence: nDPI's name, "" for builtin */
 	char reason[48];
 	char tls_sni[VERDICT_HOST_MAX];
 	char http_host[VERDICT_HOST_MAX];
 	char dns_query[VERDICT_HOST_MAX];
 	char resolved_host[VERDICT_HOST_MAX]; /* dns-cache name for the peer */
-	char risk[160];                       /* comma separated risk names */
+	char risk[160];			      /* comma separated risk names */
 	int32_t risk_score;
 	size_t n_meta;
 	struct verdict_meta meta[VERDICT_META_MAX];

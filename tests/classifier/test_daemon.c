@@ -19,6 +19,9 @@
 
 #include <cmocka.h>
 
+#include <nng/nng.h>
+#include <nng/protocol/reqrep0/rep.h>
+
 #include "common/rpc.h"
 #include "common/service.h"
 #include "common/wire.h"
@@ -34,7 +37,7 @@ static unsigned seq;
 
 /* Run a shell command, capture stdout (and stderr when merge), return exit code. */
 static int run(char *out, size_t outlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 static int run(char *out, size_t outlen, const char *fmt, ...)
 {
 	char cmd[4096];
@@ -74,8 +77,8 @@ static int daemon_start(struct daemon *d, const char *const *extra)
 	unsigned n = seq++;
 	snprintf(d->sock, sizeof(d->sock), "%s/c%u.sock", dir, n);
 	snprintf(d->ipc, sizeof(d->ipc), "ipc://%s/c%u.ipc", dir, n);
-	const char *argv[32] = {bin, "daemon", "--socket", d->sock, "--ipc", d->ipc,
-				"--config", "/nonexistent-but-default-ok"};
+	const char *argv[32] = {bin,	 "daemon", "--socket", d->sock,
+				"--ipc", d->ipc,   "--config", "/nonexistent-but-default-ok"};
 	int a = 6; /* no --config: defaults */
 	for (int i = 0; extra && extra[i] && a < 30; i++)
 		argv[a++] = extra[i];
@@ -105,11 +108,12 @@ static int curl(const struct daemon *d, const char *method, const char *path, co
 		char *out, size_t outlen, int *ret_code)
 {
 	char tmp[8192];
-	int rc = run(tmp, sizeof(tmp),
-		     "curl -s -X %s --unix-socket '%s' -w '\\n%%{http_code}' %s%s%s "
-		     "'http://unix%s'",
-		     method, d->sock, body ? "-H 'Content-Type: application/json' --data-binary '" : "",
-		     body ? body : "", body ? "'" : "", path);
+	int rc =
+	    run(tmp, sizeof(tmp),
+		"curl -s -X %s --unix-socket '%s' -w '\\n%%{http_code}' %s%s%s "
+		"'http://unix%s'",
+		method, d->sock, body ? "-H 'Content-Type: application/json' --data-binary '" : "",
+		body ? body : "", body ? "'" : "", path);
 	char *nl = strrchr(tmp, '\n');
 	if (rc != 0 || !nl)
 		return -1;
@@ -223,8 +227,7 @@ static enum rdpi_status fa_healthz(void *arg, struct rdpi_call *call, const Prot
 	return RDPI_STATUS_OK;
 }
 
-static const rdpi_method_fn fa_handlers[] = {fa_observe, fa_batch, fa_reset, fa_status,
-					      fa_healthz};
+static const rdpi_method_fn fa_handlers[] = {fa_observe, fa_batch, fa_reset, fa_status, fa_healthz};
 
 struct fake_agent {
 	struct rdpi_service *svc;
@@ -238,9 +241,8 @@ static void fake_start(struct fake_agent *f)
 	snprintf(f->sock, sizeof(f->sock), "%s/agent%u.sock", dir, n);
 	char url[200];
 	snprintf(url, sizeof(url), "ipc://%s/agent%u.ipc", dir, n);
-	struct rdpi_service_opts so = {.desc = &routerd__dpi__v1__agent__descriptor,
-				       .handlers = fa_handlers,
-				       .workers = 4};
+	struct rdpi_service_opts so = {
+	    .desc = &routerd__dpi__v1__agent__descriptor, .handlers = fa_handlers, .workers = 4};
 	assert_int_equal(rdpi_service_new(&so, &f->svc), 0);
 	struct rdpi_rpc_server_opts ro = {.url = url, .svc = f->svc};
 	assert_int_equal(rdpi_rpc_server_start(&ro, &f->srv), 0);
@@ -300,9 +302,8 @@ static void test_daemon_classify_reads_json(void **state)
 	assert_non_null(strstr(out, "\"reason\":\"http_host\""));
 
 	/* bad JSON is an error naming the problem, exit 1 */
-	assert_int_equal(run(out, sizeof(out), "echo '{\"srcPort\":\"x\"}' | '%s' classify 2>&1",
-			     bin),
-			 1);
+	assert_int_equal(
+	    run(out, sizeof(out), "echo '{\"srcPort\":\"x\"}' | '%s' classify 2>&1", bin), 1);
 	assert_non_null(strstr(out, "srcPort"));
 }
 
@@ -339,14 +340,29 @@ static void test_daemon_serves_socket_and_counts(void **state)
 	assert_int_equal(curl(&d, "GET", "/v1/status", NULL, out, sizeof(out), &code), 0);
 	assert_int_equal(code, 200);
 	print_message("%s\n", out);
-	const char *keys[] = {"\"ok\":true", "\"name\":\"default\"", "\"version\":",
-			      "\"engine\":\"builtin\"", "\"activeEngine\":\"builtin\"", "\"mode\":",
-			      "\"agent\":{", "\"socket\":", "\"available\":false",
-			      "\"libndpiLoaded\":false", "\"stats\":{", "\"requests\":1",
-			      "\"builtinPackets\":1", "\"agentPackets\":0", "\"agentClassified\":0",
-			      "\"builtinClassified\":1", "\"fallbacks\":0", "\"unknown\":0",
-			      "\"timeoutErrors\":0", "\"agentErrors\":0", "\"latencySamples\":1",
-			      "\"averageLatencyMs\":", "\"maxLatencyMs\":"};
+	const char *keys[] = {"\"ok\":true",
+			      "\"name\":\"default\"",
+			      "\"version\":",
+			      "\"engine\":\"builtin\"",
+			      "\"activeEngine\":\"builtin\"",
+			      "\"mode\":",
+			      "\"agent\":{",
+			      "\"socket\":",
+			      "\"available\":false",
+			      "\"libndpiLoaded\":false",
+			      "\"stats\":{",
+			      "\"requests\":1",
+			      "\"builtinPackets\":1",
+			      "\"agentPackets\":0",
+			      "\"agentClassified\":0",
+			      "\"builtinClassified\":1",
+			      "\"fallbacks\":0",
+			      "\"unknown\":0",
+			      "\"timeoutErrors\":0",
+			      "\"agentErrors\":0",
+			      "\"latencySamples\":1",
+			      "\"averageLatencyMs\":",
+			      "\"maxLatencyMs\":"};
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
 		if (!strstr(out, keys[i]))
 			fail_msg("status lacks %s", keys[i]);
@@ -364,7 +380,7 @@ static void test_daemon_serves_socket_and_counts(void **state)
 	assert_int_equal(code, 200);
 	assert_non_null(strstr(out, "routerd_dpi_classifier_requests_total 1\n"));
 	assert_non_null(
-		strstr(out, "routerd_dpi_classifier_results_total{source=\"builtin-payload\"} 1\n"));
+	    strstr(out, "routerd_dpi_classifier_results_total{source=\"builtin-payload\"} 1\n"));
 	assert_non_null(strstr(out, "# TYPE routerd_dpi_classifier_active_flows gauge"));
 
 	if (access("/usr/bin/nngcat", X_OK) == 0) {
@@ -442,8 +458,9 @@ static void test_daemon_refuses_non_socket_path(void **state)
 	FILE *f = fopen(path, "w");
 	fputs("keep me", f);
 	fclose(f);
-	int rc = run(out, sizeof(out), "timeout 5 '%s' daemon --socket '%s' --ipc 'ipc://%s/x.ipc' 2>&1",
-		     bin, path, dir);
+	int rc =
+	    run(out, sizeof(out), "timeout 5 '%s' daemon --socket '%s' --ipc 'ipc://%s/x.ipc' 2>&1",
+		bin, path, dir);
 	assert_int_not_equal(rc, 0);
 	assert_non_null(strstr(out, "not a socket"));
 	f = fopen(path, "r");
@@ -562,8 +579,8 @@ static void test_daemon_agent_timeout_counts_and_breaker(void **state)
 	struct fake_agent fa;
 	fake_start(&fa);
 	atomic_store(&fake_mode, FAKE_SLOW);
-	const char *extra[] = {"--engine",  "auto",	"--ndpi-agent-socket", fa.sock,
-			       "--timeout", "100ms", NULL};
+	const char *extra[] = {"--engine", "auto", "--ndpi-agent-socket", fa.sock, "--timeout",
+			       "100ms",	   NULL};
 	struct daemon d = {0};
 	assert_int_equal(daemon_start(&d, extra), 0);
 	char out[8192];
@@ -587,6 +604,59 @@ static void test_daemon_agent_timeout_counts_and_breaker(void **state)
 	assert_non_null(strstr(out, "\"breakerOpens\":1"));
 	daemon_stop(&d);
 	fake_stop(&fa);
+}
+
+struct bg_curl {
+	const struct daemon *d;
+	char *req;
+	char out[8192];
+	int code;
+};
+
+static void *bg_classify(void *arg)
+{
+	struct bg_curl *b = arg;
+	curl(b->d, "POST", "/v1/classify", b->req, b->out, sizeof(b->out), &b->code);
+	return NULL;
+}
+
+/* A hung agent (accepts connections, never answers): classification still
+ * answers within the timeout, and other requests are not held up meanwhile. */
+static void test_daemon_hung_agent_does_not_block(void **state)
+{
+	char sock[200], url[220];
+	snprintf(sock, sizeof(sock), "%s/hung%u.sock", dir, seq++);
+	snprintf(url, sizeof(url), "ipc://%.*s.ipc", (int)(strlen(sock) - 5), sock);
+	nng_socket hung;
+	assert_int_equal(nng_rep0_open(&hung), 0);
+	assert_int_equal(nng_listen(hung, url, NULL, 0), 0);
+	const char *extra[] = {"--engine", "auto", "--ndpi-agent-socket", sock, "--timeout",
+			       "300ms",	   NULL};
+	struct daemon d = {0};
+	assert_int_equal(daemon_start(&d, extra), 0);
+	struct bg_curl b = {.d = &d, .req = tls_request("hung.example", 43000)};
+	pthread_t th;
+	uint64_t t0 = rdpi_monotonic_ns();
+	pthread_create(&th, NULL, bg_classify, &b);
+	usleep(50000);
+	char out[8192];
+	int code;
+	uint64_t t1 = rdpi_monotonic_ns();
+	assert_int_equal(curl(&d, "GET", "/v1/healthz", NULL, out, sizeof(out), &code), 0);
+	uint64_t healthz_ms = (rdpi_monotonic_ns() - t1) / 1000000;
+	pthread_join(th, NULL);
+	uint64_t classify_ms = (rdpi_monotonic_ns() - t0) / 1000000;
+	print_message("healthz during a hung agent call: %llu ms; classify: %llu ms\n",
+		      (unsigned long long)healthz_ms, (unsigned long long)classify_ms);
+	assert_int_equal(code, 200);
+	assert_true(healthz_ms < 250);
+	assert_int_equal(b.code, 200);
+	assert_non_null(strstr(b.out, "\"tlsSNI\":\"hung.example\""));
+	assert_non_null(strstr(b.out, "\"fallbackReason\":\"agent_timeout"));
+	assert_true(classify_ms < 1500);
+	free(b.req);
+	daemon_stop(&d);
+	nng_close(hung);
 }
 
 static void test_daemon_agent_without_libndpi_keeps_builtin_active(void **state)
@@ -630,19 +700,20 @@ int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_daemon_selftest),
-		cmocka_unit_test(test_daemon_ndpi_reader_has_no_effect),
-		cmocka_unit_test(test_daemon_classify_reads_json),
-		cmocka_unit_test(test_daemon_unsupported_engine),
-		cmocka_unit_test(test_daemon_serves_socket_and_counts),
-		cmocka_unit_test(test_daemon_batch_over_nng),
-		cmocka_unit_test(test_daemon_refuses_non_socket_path),
-		cmocka_unit_test(test_daemon_auto_falls_back_when_agent_unavailable),
-		cmocka_unit_test(test_daemon_ndpi_agent_mode_reports_degraded),
-		cmocka_unit_test(test_daemon_agent_result_merged_with_builtin),
-		cmocka_unit_test(test_daemon_agent_unknown_falls_back),
-		cmocka_unit_test(test_daemon_agent_timeout_counts_and_breaker),
-		cmocka_unit_test(test_daemon_agent_without_libndpi_keeps_builtin_active),
+	    cmocka_unit_test(test_daemon_selftest),
+	    cmocka_unit_test(test_daemon_ndpi_reader_has_no_effect),
+	    cmocka_unit_test(test_daemon_classify_reads_json),
+	    cmocka_unit_test(test_daemon_unsupported_engine),
+	    cmocka_unit_test(test_daemon_serves_socket_and_counts),
+	    cmocka_unit_test(test_daemon_batch_over_nng),
+	    cmocka_unit_test(test_daemon_refuses_non_socket_path),
+	    cmocka_unit_test(test_daemon_auto_falls_back_when_agent_unavailable),
+	    cmocka_unit_test(test_daemon_ndpi_agent_mode_reports_degraded),
+	    cmocka_unit_test(test_daemon_agent_result_merged_with_builtin),
+	    cmocka_unit_test(test_daemon_agent_unknown_falls_back),
+	    cmocka_unit_test(test_daemon_agent_timeout_counts_and_breaker),
+	    cmocka_unit_test(test_daemon_hung_agent_does_not_block),
+	    cmocka_unit_test(test_daemon_agent_without_libndpi_keeps_builtin_active),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -23,8 +23,8 @@ struct fx {
 static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
-	struct engine_opts o = {.kind = ENGINE_BUILTIN, .first_payload_packets = 4,
-				.flow_limit = 1000};
+	struct engine_opts o = {
+	    .kind = ENGINE_BUILTIN, .first_payload_packets = 4, .flow_limit = 1000};
 	if (engine_new(&o, &f->e) < 0)
 		return -1;
 	*state = f;
@@ -85,10 +85,10 @@ static void test_engine_tls_then_cache_hit_from_other_direction(void **state)
 
 	/* the server's answer: other direction, same flow; version and cipher join in */
 	static const uint8_t sh[] = {
-		0x16, 0x03, 0x03, 0x00, 0x32, 0x02, 0x00, 0x00, 0x2e, 0x03, 0x03, 1, 2, 3, 4, 5, 6,
-		7,    8,    9,    10,   11,   12,   13,   14,   15,   16,   17,   18, 19, 20, 21, 22,
-		23,   24,   25,   26,   27,   28,   29,   30,   31,   32,   0x00, 0x13, 0x01, 0x00,
-		0x00, 0x06, 0x00, 0x2b, 0x00, 0x02, 0x03, 0x04};
+	    0x16, 0x03, 0x03, 0x00, 0x32, 0x02, 0x00, 0x00, 0x2e, 0x03, 0x03, 1,    2,	 3,
+	    4,	  5,	6,    7,    8,	  9,	10,   11,   12,	  13,	14,   15,   16,	 17,
+	    18,	  19,	20,   21,   22,	  23,	24,   25,   26,	  27,	28,   29,   30,	 31,
+	    32,	  0x00, 0x13, 0x01, 0x00, 0x00, 0x06, 0x00, 0x2b, 0x00, 0x02, 0x03, 0x04};
 	size_t rl = synth_tcp_packet("198.51.100.10", 443, "192.0.2.10", 50000, 9, sh, sizeof(sh),
 				     pkt, sizeof(pkt));
 	classify_pkt(f->e, pkt, rl, &it);
@@ -337,19 +337,17 @@ static void test_engine_ipv6(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_engine_tls_then_cache_hit_from_other_direction,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_engine_split_client_hello, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_engine_budget_makes_flow_final, setup,
-						teardown),
-		cmocka_unit_test(test_engine_copy_range_applies),
-		cmocka_unit_test_setup_teardown(test_engine_port_fallback_and_unknown, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_engine_dns_cache_source, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_engine_sni_cache_source, setup, teardown),
-		cmocka_unit_test(test_engine_only_improves),
-		cmocka_unit_test_setup_teardown(test_engine_bad_request, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_engine_ipv6, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_engine_tls_then_cache_hit_from_other_direction,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_engine_split_client_hello, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_engine_budget_makes_flow_final, setup, teardown),
+	    cmocka_unit_test(test_engine_copy_range_applies),
+	    cmocka_unit_test_setup_teardown(test_engine_port_fallback_and_unknown, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_engine_dns_cache_source, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_engine_sni_cache_source, setup, teardown),
+	    cmocka_unit_test(test_engine_only_improves),
+	    cmocka_unit_test_setup_teardown(test_engine_bad_request, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_engine_ipv6, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -13,8 +13,8 @@ static struct engine *engine;
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const uint16_t ports[] = {53, 67, 80, 123, 137, 443, 1883, 1900, 5353, 5355,
-					 21, 22, 3478, 41641, 51820, 8080};
+	static const uint16_t ports[] = {53,   67,   80, 123, 137,  443,   1883,  1900,
+					 5353, 5355, 21, 22,  3478, 41641, 51820, 8080};
 	if (!engine) {
 		struct engine_opts o = {.kind = ENGINE_BUILTIN, .flow_limit = 64};
 		if (engine_new(&o, &engine) < 0)
