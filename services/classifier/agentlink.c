@@ -198,3 +198,11 @@ void agentlink_state(struct agentlink *a, struct agentlink_state *ret)
 	ret->breaker = a->breaker;
 	pthread_mutex_unlock(&a->lock);
 }
+
+void agentlink_peek(struct agentlink *a, struct agentlink_state *ret)
+{
+	pthread_mutex_lock(&a->lock);
+	*ret = a->st;
+	ret->breaker = a->breaker;
+	pthread_mutex_unlock(&a->lock);
+}

@@ -48,5 +48,7 @@ enum rdpi_status agentlink_observe(struct agentlink *a, Routerd__Dpi__V1__Classi
 /* Current state; refreshes libndpiLoaded from the agent's Status at most
  * every probe_interval (a short call, never while the breaker is open). */
 void agentlink_state(struct agentlink *a, struct agentlink_state *ret);
+/* Same without ever probing the agent (for /metrics). */
+void agentlink_peek(struct agentlink *a, struct agentlink_state *ret);
 
 #endif

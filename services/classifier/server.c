@@ -27,6 +27,10 @@ struct server {
 		struct engine *engine;
 		size_t off;
 	} metric_refs[16], source_refs[VERDICT_SOURCE__COUNT];
+	struct latency_ref {
+		struct server *s;
+		size_t which;
+	} latency_refs[3];
 };
 
 int server_new(const struct server_info *info, struct engine *engine, struct agentlink *agent,
@@ -314,6 +318,31 @@ static uint64_t source_value(void *arg)
 	return es.by_source[r->off];
 }
 
+static uint64_t latency_value(void *arg)
+{
+	struct latency_ref *r = arg;
+	struct latency_summary ls;
+	latency_summary(&r->s->lat, &ls);
+	double ms = r->which == 0 ? ls.p50_ms : r->which == 1 ? ls.p99_ms : ls.max_ms;
+	return (uint64_t)(ms * 1000.0);
+}
+
+static uint64_t breaker_opens_value(void *arg)
+{
+	struct server *s = arg;
+	struct agentlink_state as;
+	agentlink_peek(s->agent, &as);
+	return as.breaker_opens;
+}
+
+static uint64_t breaker_open_value(void *arg)
+{
+	struct server *s = arg;
+	struct agentlink_state as;
+	agentlink_peek(s->agent, &as);
+	return as.breaker == AGENTLINK_OPEN;
+}
+
 int server_register_metrics(struct server *s, struct rdpi_counters *reg)
 {
 	int rv = 0;
@@ -332,6 +361,27 @@ int server_register_metrics(struct server *s, struct rdpi_counters *reg)
 		rv = rdpi_counters_register_fn(reg, "results_total", label, RDPI_COUNTER,
 					       "results by source", source_value, &src[i]);
 	}
+	static const struct {
+		const char *name;
+		const char *help;
+	} lat[] = {
+	    {"latency_p50_microseconds", "median classify call latency"},
+	    {"latency_p99_microseconds", "99th percentile classify call latency"},
+	    {"latency_max_microseconds", "slowest classify call"},
+	};
+	for (size_t i = 0; i < 3 && rv == 0; i++) {
+		s->latency_refs[i] = (struct latency_ref){s, i};
+		rv = rdpi_counters_register_fn(reg, lat[i].name, NULL, RDPI_GAUGE, lat[i].help,
+					       latency_value, &s->latency_refs[i]);
+	}
+	if (rv == 0 && s->agent)
+		rv = rdpi_counters_register_fn(reg, "agent_breaker_opens_total", NULL, RDPI_COUNTER,
+					       "times the agent circuit breaker opened",
+					       breaker_opens_value, s);
+	if (rv == 0 && s->agent)
+		rv = rdpi_counters_register_fn(reg, "agent_breaker_open", NULL, RDPI_GAUGE,
+					       "1 while the agent circuit breaker is open",
+					       breaker_open_value, s);
 	if (rv == 0)
 		rv = rdpi_counters_register_process(reg);
 	return rv;

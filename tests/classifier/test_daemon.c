@@ -602,6 +602,11 @@ static void test_daemon_agent_timeout_counts_and_breaker(void **state)
 	assert_non_null(strstr(out, "\"timeoutErrors\":3"));
 	assert_non_null(strstr(out, "\"breaker\":\"open\""));
 	assert_non_null(strstr(out, "\"breakerOpens\":1"));
+	assert_int_equal(curl(&d, "GET", "/metrics", NULL, out, sizeof(out), &code), 0);
+	assert_non_null(strstr(out, "routerd_dpi_classifier_agent_breaker_open 1\n"));
+	assert_non_null(strstr(out, "routerd_dpi_classifier_agent_breaker_opens_total 1\n"));
+	assert_non_null(strstr(out, "routerd_dpi_classifier_agent_timeouts_total 3\n"));
+	assert_non_null(strstr(out, "routerd_dpi_classifier_latency_p99_microseconds "));
 	daemon_stop(&d);
 	fake_stop(&fa);
 }
