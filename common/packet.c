@@ -5,7 +5,10 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* The cursor keeps two ends apart: ip_end from the IP length fields (a header
  * past it is malformed, -EINVAL) and cap_end from the capture (a header past
@@ -310,5 +313,44 @@ int rdpi_addr_parse(const char *s, uint8_t ret[16], int *ret_l3)
 	memcpy(ret, a, 16);
 	if (ret_l3)
 		*ret_l3 = l3;
+	return 0;
+}
+
+static const char *const l4_names[256] = {
+    [IPPROTO_ICMP] = "icmp",	 [IPPROTO_IGMP] = "igmp", [IPPROTO_TCP] = "tcp",
+    [IPPROTO_UDP] = "udp",	 [IPPROTO_GRE] = "gre",	  [IPPROTO_ESP] = "esp",
+    [IPPROTO_ICMPV6] = "icmpv6", [IPPROTO_SCTP] = "sctp",
+};
+
+const char *rdpi_l4proto_name(uint8_t l4proto, char *buf, size_t len)
+{
+	if (l4_names[l4proto])
+		return l4_names[l4proto];
+	snprintf(buf, len, "proto-%u", l4proto);
+	return buf;
+}
+
+int rdpi_l4proto_parse(const char *s, uint8_t *ret)
+{
+	if (!s || !*s)
+		return -EINVAL;
+	for (unsigned i = 0; i < 256; i++) {
+		if (l4_names[i] && strcasecmp(s, l4_names[i]) == 0) {
+			*ret = (uint8_t)i;
+			return 0;
+		}
+	}
+	if (strcasecmp(s, "ipv6-icmp") == 0) {
+		*ret = IPPROTO_ICMPV6;
+		return 0;
+	}
+	const char *num = strncasecmp(s, "proto-", 6) == 0 ? s + 6 : s;
+	if (*num < '0' || *num > '9')
+		return -EINVAL;
+	char *end;
+	unsigned long v = strtoul(num, &end, 10);
+	if (*end || v > 255)
+		return -EINVAL;
+	*ret = (uint8_t)v;
 	return 0;
 }

@@ -70,4 +70,13 @@ int rdpi_addr_format(const uint8_t addr[16], char *buf, size_t len);
  * representation is the same). ret_l3 may be NULL. -EINVAL on bad text. */
 int rdpi_addr_parse(const char *s, uint8_t ret[16], int *ret_l3);
 
+/* Transport protocol names used on the wire ("tcp", "udp", "icmp", "icmpv6",
+ * "igmp", "sctp", "gre", "esp"); other numbers read "proto-N". Returns a
+ * static string, or buf (len >= 12) for "proto-N". */
+const char *rdpi_l4proto_name(uint8_t l4proto, char *buf, size_t len);
+
+/* Inverse of rdpi_l4proto_name, case-insensitive; also plain decimal numbers
+ * ("6") and "ipv6-icmp". -EINVAL for anything else. */
+int rdpi_l4proto_parse(const char *s, uint8_t *ret);
+
 #endif

@@ -129,45 +129,6 @@ struct pkt {
 	size_t len;
 };
 
-static int l4_parse(const char *s, uint8_t *ret)
-{
-	if (!s || !*s)
-		return -EINVAL;
-	if (strcasecmp(s, "tcp") == 0)
-		*ret = IPPROTO_TCP;
-	else if (strcasecmp(s, "udp") == 0)
-		*ret = IPPROTO_UDP;
-	else if (strcasecmp(s, "icmp") == 0)
-		*ret = IPPROTO_ICMP;
-	else if (strcasecmp(s, "icmpv6") == 0 || strcasecmp(s, "ipv6-icmp") == 0)
-		*ret = IPPROTO_ICMPV6;
-	else {
-		char *end;
-		unsigned long v = strtoul(s, &end, 10);
-		if (*end || v > 255)
-			return -EINVAL;
-		*ret = (uint8_t)v;
-	}
-	return 0;
-}
-
-static const char *l4_name(uint8_t p, char *buf, size_t len)
-{
-	switch (p) {
-	case IPPROTO_TCP:
-		return "tcp";
-	case IPPROTO_UDP:
-		return "udp";
-	case IPPROTO_ICMP:
-		return "icmp";
-	case IPPROTO_ICMPV6:
-		return "icmpv6";
-	default:
-		snprintf(buf, len, "%u", p);
-		return buf;
-	}
-}
-
 static int decode(const struct engine *e, const Routerd__Dpi__V1__ClassifyRequest *r, struct pkt *p,
 		  char *err, size_t errlen)
 {
@@ -200,7 +161,7 @@ static int decode(const struct engine *e, const Routerd__Dpi__V1__ClassifyReques
 			 "family");
 		return -EINVAL;
 	}
-	if (l4_parse(r->transportprotocol, &p->l4proto) < 0) {
+	if (rdpi_l4proto_parse(r->transportprotocol, &p->l4proto) < 0) {
 		snprintf(err, errlen, "transportProtocol \"%s\" is not tcp, udp or a number",
 			 r->transportprotocol ? r->transportprotocol : "");
 		return -EINVAL;
@@ -376,9 +337,9 @@ static void phase1(struct engine *e, const Routerd__Dpi__V1__ClassifyRequest *r,
 		return;
 	}
 	const struct pkt *p = &w->p;
-	char l4buf[8];
+	char l4buf[16];
 	snprintf(it->l3, sizeof(it->l3), "%s", p->l3 == 6 ? "ipv6" : "ipv4");
-	snprintf(it->l4, sizeof(it->l4), "%s", l4_name(p->l4proto, l4buf, sizeof(l4buf)));
+	snprintf(it->l4, sizeof(it->l4), "%s", rdpi_l4proto_name(p->l4proto, l4buf, sizeof(l4buf)));
 	rdpi_addr_format(p->src, it->src, sizeof(it->src));
 	rdpi_addr_format(p->dst, it->dst, sizeof(it->dst));
 	it->sport = p->sport;

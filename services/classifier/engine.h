@@ -34,8 +34,8 @@ struct engine_opts {
 /* One classified packet. */
 struct engine_item {
 	struct verdict v;
-	char l3[8]; /* "ipv4" / "ipv6" */
-	char l4[8]; /* "tcp" / "udp" / "icmp" / number */
+	char l3[8];  /* "ipv4" / "ipv6" */
+	char l4[12]; /* "tcp" / "udp" / "icmp" / "proto-N" */
 	char src[48], dst[48];
 	uint16_t sport, dport;
 	char flow_id[33];

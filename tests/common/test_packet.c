@@ -559,6 +559,27 @@ static void test_packet_addr_format_parse(void **state)
 	assert_string_equal(small, "10.0.0.1");
 }
 
+static void test_packet_l4proto_names(void **state)
+{
+	char buf[16];
+	uint8_t p = 0;
+	assert_string_equal(rdpi_l4proto_name(6, buf, sizeof(buf)), "tcp");
+	assert_string_equal(rdpi_l4proto_name(58, buf, sizeof(buf)), "icmpv6");
+	assert_string_equal(rdpi_l4proto_name(200, buf, sizeof(buf)), "proto-200");
+	assert_int_equal(rdpi_l4proto_parse("UDP", &p), 0);
+	assert_int_equal(p, 17);
+	assert_int_equal(rdpi_l4proto_parse("ipv6-icmp", &p), 0);
+	assert_int_equal(p, 58);
+	assert_int_equal(rdpi_l4proto_parse("proto-200", &p), 0);
+	assert_int_equal(p, 200);
+	assert_int_equal(rdpi_l4proto_parse("47", &p), 0);
+	assert_int_equal(p, 47);
+	const char *bad[] = {"", "tcpx", "256", "-1", "proto-", "proto-x", "6 "};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(rdpi_l4proto_parse(bad[i], &p), -EINVAL);
+	assert_int_equal(rdpi_l4proto_parse(NULL, &p), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -581,6 +602,7 @@ int main(void)
 	    cmocka_unit_test(test_packet_ipv6_no_next_header),
 	    cmocka_unit_test(test_packet_bad_version),
 	    cmocka_unit_test(test_packet_addr_format_parse),
+	    cmocka_unit_test(test_packet_l4proto_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
