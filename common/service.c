@@ -14,8 +14,9 @@
 
 #include "common/pbjson.h"
 
-#define ARENA_CHUNK 4096
-#define ERR_MAX	    256
+#define ARENA_CHUNK   4096
+#define ERR_MAX	      256
+#define TIMER_IDLE_NS 100000000ull /* the timer thread wakes this often when idle */
 
 struct arena_chunk {
 	struct arena_chunk *next;
@@ -54,6 +55,7 @@ struct rdpi_service {
 	struct rdpi_call *qhead, *qtail;
 	unsigned qlen;
 	struct rdpi_call *thead, *ttail; /* sorted by deadline */
+	uint64_t timer_wake_ns;		 /* when the timer thread wakes up next */
 	bool stopping;
 	pthread_t *workers;
 	unsigned nworkers;
@@ -223,7 +225,9 @@ static void timer_insert(struct rdpi_service *svc, struct rdpi_call *call)
 	else
 		svc->thead = call;
 	call->in_timer = true;
-	if (svc->thead == call)
+	/* the timer thread wakes at least every TIMER_IDLE_NS anyway: only an
+	 * earlier deadline needs a (costly) wake-up */
+	if (call->deadline_ns < svc->timer_wake_ns)
 		pthread_cond_signal(&svc->timer_cond);
 }
 
@@ -370,17 +374,18 @@ static void *timer_main(void *arg)
 	pthread_mutex_lock(&svc->lock);
 	while (!svc->stopping) {
 		struct rdpi_call *call = svc->thead;
-		if (!call) {
-			pthread_cond_wait(&svc->timer_cond, &svc->lock);
-			continue;
-		}
 		uint64_t now = rdpi_monotonic_ns();
-		if (now < call->deadline_ns) {
+		if (!call || now < call->deadline_ns) {
+			uint64_t wake = now + TIMER_IDLE_NS;
+			if (call && call->deadline_ns < wake)
+				wake = call->deadline_ns;
+			svc->timer_wake_ns = wake;
 			struct timespec ts = {
-			    .tv_sec = (time_t)(call->deadline_ns / 1000000000ull),
-			    .tv_nsec = (long)(call->deadline_ns % 1000000000ull),
+			    .tv_sec = (time_t)(wake / 1000000000ull),
+			    .tv_nsec = (long)(wake % 1000000000ull),
 			};
 			pthread_cond_timedwait(&svc->timer_cond, &svc->lock, &ts);
+			svc->timer_wake_ns = 0;
 			continue;
 		}
 		timer_remove(svc, call);
@@ -589,6 +594,11 @@ void rdpi_call_start(struct rdpi_call *call, uint32_t timeout_ms, rdpi_call_done
 	atomic_fetch_add(&svc->in_flight, 1);
 	atomic_fetch_add(&call->refs, 1); /* the handler's reference */
 	timer_insert(svc, call);
+	if (svc->opts.run_inline) {
+		pthread_mutex_unlock(&svc->lock);
+		run_call(call);
+		return;
+	}
 	call->qnext = NULL;
 	if (svc->qtail)
 		svc->qtail->qnext = call;

@@ -5,6 +5,7 @@
 #define RDPI_COMMON_SERVICE_H
 
 #include <protobuf-c/protobuf-c.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -42,7 +43,10 @@ struct rdpi_service_opts {
 	/* handlers indexed like desc->methods; a NULL entry answers NOT_FOUND */
 	const rdpi_method_fn *handlers;
 	void *arg;
-	unsigned workers;	     /* worker threads, default 2 */
+	unsigned workers; /* worker threads, default 2 */
+	/* run handlers on the transport's thread instead of the worker pool:
+	 * saves two thread hand-offs per call; only for handlers that never block */
+	bool run_inline;
 	unsigned queue_limit;	     /* queued calls before RESOURCE_EXHAUSTED, default 1024 */
 	uint32_t default_timeout_ms; /* when the caller gives none, default 1000 */
 	uint32_t max_timeout_ms;     /* cap on any caller deadline, default 30000 */

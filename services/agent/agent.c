@@ -204,9 +204,7 @@ static int req_tuple(const char *l3proto, const char *l4, const char *src, uint3
 int agent_observe(struct agent *a, const Routerd__Dpi__V1__ClassifyRequest *rq,
 		  result_alloc_fn alloc_fn, void *arg, Routerd__Dpi__V1__ClassifyResult *out)
 {
-	struct flows_result *r = malloc(sizeof(*r));
-	if (!r)
-		return -ENOMEM;
+	struct flows_result res, *r = &res;
 	uint64_t now = rdpi_monotonic_ns();
 	uint64_t ts = rq->timestampns ? rq->timestampns : realtime_ns();
 	if (rq->packet.len > 0) {
@@ -218,9 +216,7 @@ int agent_observe(struct agent *a, const Routerd__Dpi__V1__ClassifyRequest *rq,
 				   rq->dstaddress, rq->dstport, &t) == 0;
 		flows_observe_payload(a->fl, ok ? &t : NULL, pl->data, pl->len, ts, now, r);
 	}
-	int rc = result_fill(a->ad, r, alloc_fn, arg, out);
-	free(r);
-	return rc;
+	return result_fill(a->ad, r, alloc_fn, arg, out);
 }
 
 static void *call_alloc(void *arg, size_t size)

@@ -46,6 +46,7 @@ const char *ndpi_adapter_confidence_name(enum ndpi_adapter_confidence c)
 #ifdef RDPI_HAVE_NDPI
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <ndpi_api.h>
 
 /* RDPI_NDPI_VERSION_NUM = major * 100 + minor, from pkg-config (CMake). */
@@ -63,7 +64,53 @@ const char *ndpi_adapter_confidence_name(enum ndpi_adapter_confidence c)
 struct ndpi_adapter {
 	struct ndpi_detection_module_struct *mod;
 	uint64_t baseline; /* nDPI bytes once the module was ready */
+	/* lowercased names, built once: results are made on many threads */
+	char **lproto;
+	unsigned nproto;
+	char *lcat[NDPI_PROTOCOL_NUM_CATEGORIES];
 };
+
+static char *lower_dup(const char *s)
+{
+	char *p = strdup(s ? s : "Unknown");
+	for (char *q = p; q && *q; q++)
+		*q = (char)tolower((unsigned char)*q);
+	return p;
+}
+
+static int names_init(struct ndpi_adapter *ad)
+{
+	ad->nproto = ndpi_get_num_supported_protocols(ad->mod);
+	ad->lproto = calloc(ad->nproto ? ad->nproto : 1, sizeof(*ad->lproto));
+	if (!ad->lproto)
+		return -ENOMEM;
+	for (unsigned i = 0; i < ad->nproto; i++)
+		if (!(ad->lproto[i] = lower_dup(ndpi_adapter_proto_name(ad, (uint16_t)i))))
+			return -ENOMEM;
+	for (unsigned c = 0; c < NDPI_PROTOCOL_NUM_CATEGORIES; c++)
+		if (!(ad->lcat[c] = lower_dup(ndpi_adapter_category_name(ad, (uint16_t)c))))
+			return -ENOMEM;
+	return 0;
+}
+
+static void names_fini(struct ndpi_adapter *ad)
+{
+	for (unsigned i = 0; ad->lproto && i < ad->nproto; i++)
+		free(ad->lproto[i]);
+	free(ad->lproto);
+	for (unsigned c = 0; c < NDPI_PROTOCOL_NUM_CATEGORIES; c++)
+		free(ad->lcat[c]);
+}
+
+const char *ndpi_adapter_proto_lname(struct ndpi_adapter *ad, uint16_t id)
+{
+	return id < ad->nproto ? ad->lproto[id] : "unknown";
+}
+
+const char *ndpi_adapter_category_lname(struct ndpi_adapter *ad, uint16_t category)
+{
+	return category < NDPI_PROTOCOL_NUM_CATEGORIES ? ad->lcat[category] : "unknown";
+}
 
 /* Every nDPI allocation carries its size in front so frees can be counted. */
 #define HDR 16
@@ -140,6 +187,12 @@ int ndpi_adapter_new(struct ndpi_adapter **ret)
 	ndpi_set_protocol_detection_bitmask2(ad->mod, &all);
 #endif
 	ndpi_finalize_initialization(ad->mod);
+	if (names_init(ad) < 0) {
+		names_fini(ad);
+		ndpi_exit_detection_module(ad->mod);
+		free(ad);
+		return -ENOMEM;
+	}
 	ad->baseline = ndpi_adapter_bytes();
 	*ret = ad;
 	return 0;
@@ -149,6 +202,7 @@ void ndpi_adapter_free(struct ndpi_adapter *ad)
 {
 	if (!ad)
 		return;
+	names_fini(ad);
 	ndpi_exit_detection_module(ad->mod);
 	free(ad);
 }
@@ -410,6 +464,16 @@ const char *ndpi_adapter_category_name(struct ndpi_adapter *ad, uint16_t categor
 const char *ndpi_adapter_risk_name(unsigned bit)
 {
 	return NULL;
+}
+
+const char *ndpi_adapter_proto_lname(struct ndpi_adapter *ad, uint16_t id)
+{
+	return "unknown";
+}
+
+const char *ndpi_adapter_category_lname(struct ndpi_adapter *ad, uint16_t category)
+{
+	return "unknown";
 }
 
 unsigned ndpi_adapter_risk_count(void)

@@ -117,6 +117,9 @@ void ndpi_adapter_info(struct ndpi_adapter *ad, struct ndpi_adapter_flow *f,
 const char *ndpi_adapter_proto_name(struct ndpi_adapter *ad, uint16_t id);
 const char *ndpi_adapter_category_name(struct ndpi_adapter *ad, uint16_t category);
 const char *ndpi_adapter_confidence_name(enum ndpi_adapter_confidence c);
+/* Lowercased protocol / category names, precomputed ("tls", "web"). */
+const char *ndpi_adapter_proto_lname(struct ndpi_adapter *ad, uint16_t id);
+const char *ndpi_adapter_category_lname(struct ndpi_adapter *ad, uint16_t category);
 /* Name of risk bit n ("Known Protocol on Non Standard Port"), NULL past the last. */
 const char *ndpi_adapter_risk_name(unsigned bit);
 /* Number of risk bits nDPI defines. */

@@ -1,7 +1,6 @@
 /* ClassifyResult mapping for the agent (see result.h). */
 #include "result.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -29,14 +28,6 @@ char *result_strdup(result_alloc_fn alloc_fn, void *arg, const char *s)
 	char *p = alloc_fn(arg, n);
 	if (p)
 		memcpy(p, s, n);
-	return p;
-}
-
-static char *lower_dup(result_alloc_fn alloc_fn, void *arg, const char *s)
-{
-	char *p = result_strdup(alloc_fn, arg, s);
-	for (char *q = p; q && *q; q++)
-		*q = (char)tolower((unsigned char)*q);
 	return p;
 }
 
@@ -71,14 +62,22 @@ static const char *l4_name(uint8_t p, char *buf, size_t len)
 			return -ENOMEM;                                                            \
 	} while (0)
 
+/* Constant strings go into the reply as they are: the reply lives in the
+ * call arena and is never freed field by field. */
+#define CONST_STR(s) ((char *)(s))
+
 static int fill_tuple(const struct flows_result *r, result_alloc_fn alloc_fn, void *arg,
 		      Routerd__Dpi__V1__ClassifyResult *out)
 {
 	char buf[RDPI_ADDR_STRLEN], pb[16];
 	if (!r->l3)
 		return 0;
-	DUP(out->l3proto = result_strdup(alloc_fn, arg, r->l3 == 6 ? "ipv6" : "ipv4"));
-	DUP(out->transportprotocol = result_strdup(alloc_fn, arg, l4_name(r->l4proto, pb, 16)));
+	out->l3proto = CONST_STR(r->l3 == 6 ? "ipv6" : "ipv4");
+	const char *l4 = l4_name(r->l4proto, pb, sizeof(pb));
+	if (l4 == pb)
+		DUP(out->transportprotocol = result_strdup(alloc_fn, arg, pb));
+	else
+		out->transportprotocol = CONST_STR(l4);
 	if (rdpi_addr_format(r->src, buf, sizeof(buf)) == 0)
 		DUP(out->srcaddress = result_strdup(alloc_fn, arg, buf));
 	if (rdpi_addr_format(r->dst, buf, sizeof(buf)) == 0)
@@ -96,22 +95,23 @@ static int fill_names(struct ndpi_adapter *ad, const struct flows_result *r,
 	uint16_t master = r->proto.master, app = r->proto.app;
 	if (master == app)
 		master = 0;
-	const char *mn = ndpi_adapter_proto_name(ad, master ? master : app);
-	const char *an = ndpi_adapter_proto_name(ad, app ? app : master);
-	char label[128];
-	if (master && app)
-		snprintf(label, sizeof(label), "%s.%s", mn, an);
-	else
-		snprintf(label, sizeof(label), "%s", an);
-	DUP(out->masterprotocol = lower_dup(alloc_fn, arg, mn));
-	DUP(out->applicationprotocol = lower_dup(alloc_fn, arg, an));
-	DUP(out->detectedprotocol = lower_dup(alloc_fn, arg, label));
-	DUP(out->appname = lower_dup(alloc_fn, arg, an));
-	const char *cat = ndpi_adapter_category_name(ad, r->proto.category);
-	DUP(out->category = result_strdup(alloc_fn, arg, cat));
-	DUP(out->appcategory = lower_dup(alloc_fn, arg, cat));
-	DUP(out->confidence =
-		result_strdup(alloc_fn, arg, ndpi_adapter_confidence_name(r->proto.confidence)));
+	uint16_t m = master ? master : app, a = app ? app : master;
+	out->masterprotocol = CONST_STR(ndpi_adapter_proto_lname(ad, m));
+	out->applicationprotocol = CONST_STR(ndpi_adapter_proto_lname(ad, a));
+	out->appname = out->applicationprotocol;
+	if (master && app) {
+		size_t ml = strlen(out->masterprotocol), al = strlen(out->applicationprotocol);
+		char *label = alloc_fn(arg, ml + al + 2);
+		DUP(label);
+		memcpy(label, out->masterprotocol, ml);
+		label[ml] = '.';
+		memcpy(label + ml + 1, out->applicationprotocol, al + 1);
+		out->detectedprotocol = label;
+	} else
+		out->detectedprotocol = out->applicationprotocol;
+	out->category = CONST_STR(ndpi_adapter_category_name(ad, r->proto.category));
+	out->appcategory = CONST_STR(ndpi_adapter_category_lname(ad, r->proto.category));
+	out->confidence = CONST_STR(ndpi_adapter_confidence_name(r->proto.confidence));
 	out->appconfidence = result_confidence_score(r->proto.confidence);
 	return 0;
 }
@@ -130,7 +130,7 @@ static int fill_risks(const struct flows_result *r, result_alloc_fn alloc_fn, vo
 		if (!((r->risk >> b) & 1))
 			continue;
 		const char *name = ndpi_adapter_risk_name(b);
-		DUP(out->risk[out->n_risk++] = result_strdup(alloc_fn, arg, name ? name : "?"));
+		out->risk[out->n_risk++] = CONST_STR(name ? name : "?");
 	}
 	return 0;
 }
@@ -150,7 +150,7 @@ static int fill_meta(const struct flows_result *r, result_alloc_fn alloc_fn, voi
 		Routerd__Dpi__V1__ClassifyResult__MetadataEntry *e = alloc_fn(arg, sizeof(*e));
 		DUP(e);
 		routerd__dpi__v1__classify_result__metadata_entry__init(e);
-		DUP(e->key = result_strdup(alloc_fn, arg, ndpi_adapter_meta_key(m)));
+		e->key = CONST_STR(ndpi_adapter_meta_key(m));
 		DUP(e->value = result_strdup(alloc_fn, arg, r->meta[m]));
 		out->metadata[out->n_metadata++] = e;
 	}
@@ -160,9 +160,9 @@ static int fill_meta(const struct flows_result *r, result_alloc_fn alloc_fn, voi
 int result_fill(struct ndpi_adapter *ad, const struct flows_result *r, result_alloc_fn alloc_fn,
 		void *arg, Routerd__Dpi__V1__ClassifyResult *out)
 {
-	DUP(out->engine = result_strdup(alloc_fn, arg, "ndpi-agent"));
-	DUP(out->source = result_strdup(alloc_fn, arg, "ndpi-agent"));
-	DUP(out->reason = result_strdup(alloc_fn, arg, flows_reason_name(r->reason)));
+	out->engine = CONST_STR("ndpi-agent");
+	out->source = CONST_STR("ndpi-agent");
+	out->reason = CONST_STR(flows_reason_name(r->reason));
 	int rc = fill_tuple(r, alloc_fn, arg, out);
 	if (rc < 0)
 		return rc;
@@ -170,7 +170,7 @@ int result_fill(struct ndpi_adapter *ad, const struct flows_result *r, result_al
 	out->guessed = r->guessed;
 	int known = ad && (r->proto.master || r->proto.app);
 	if (!known) {
-		DUP(out->appname = result_strdup(alloc_fn, arg, "unknown"));
+		out->appname = CONST_STR("unknown");
 		return 0;
 	}
 	if ((rc = fill_names(ad, r, alloc_fn, arg, out)) < 0 ||

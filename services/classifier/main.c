@@ -217,6 +217,9 @@ static int stack_start(const struct ccfg *c, struct stack *s, char *err, size_t 
 				       .handlers = server_handlers(),
 				       .arg = s->server,
 				       .workers = (unsigned)c->workers,
+				       /* the builtin engine never blocks: run it on the
+					* transport's thread (no hand-off to a worker) */
+				       .run_inline = kind == ENGINE_BUILTIN,
 				       .default_timeout_ms = 5000,
 				       .json_opts = rdpi_wire_json_opts()};
 	if ((rv = rdpi_service_new(&so, &s->svc)) < 0) {

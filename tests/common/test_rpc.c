@@ -693,6 +693,38 @@ static int group_teardown(void **state)
 	return system(cmd) == 0 ? 0 : -1;
 }
 
+/* run_inline: handlers run on the transport's thread; deadlines still hold. */
+static void test_rpc_inline_handlers(void **state)
+{
+	struct fixture f = {0};
+	next_url();
+	struct rdpi_service_opts so = {.desc = &routerd__dpi__v1__classifier__descriptor,
+				       .handlers = handlers,
+				       .run_inline = true,
+				       .json_opts = rdpi_wire_json_opts()};
+	assert_int_equal(rdpi_service_new(&so, &f.svc), 0);
+	struct rdpi_rpc_server_opts ro = {.url = url, .svc = f.svc};
+	assert_int_equal(rdpi_rpc_server_start(&ro, &f.srv), 0);
+	assert_int_equal(rdpi_rpc_client_new(url, NULL, &f.cl), 0);
+	Routerd__Dpi__V1__ClassifyResult *res = NULL;
+	assert_int_equal(call_classify(f.cl, 4242, 1000, &res, NULL, 0), RDPI_STATUS_OK);
+	assert_string_equal(res->tlssni, "echo-4242.example");
+	protobuf_c_message_free_unpacked(&res->base, NULL);
+	/* the async batch handler finishes after 100 ms: a 30 ms budget expires */
+	Routerd__Dpi__V1__ClassifyBatchRequest b = ROUTERD__DPI__V1__CLASSIFY_BATCH_REQUEST__INIT;
+	uint64_t t0 = rdpi_monotonic_ns();
+	assert_int_equal(
+	    rdpi_rpc_client_call(f.cl, "ClassifyBatch", &b.base, NULL, 30, NULL, NULL, 0),
+	    RDPI_STATUS_DEADLINE_EXCEEDED);
+	assert_true(ms_since(t0) < 90);
+	usleep(150000);
+	struct rdpi_service_stats ss;
+	rdpi_service_stats(f.svc, &ss);
+	assert_int_equal(ss.in_flight, 0);
+	rdpi_rpc_client_free(f.cl);
+	stop_server(&f);
+}
+
 /* Child mode for the kill test: serve with a Status handler that sleeps 10 s. */
 static int serve_slow(const char *u)
 {
@@ -734,6 +766,7 @@ int main(int argc, char **argv)
 	    cmocka_unit_test_setup_teardown(test_rpc_oversized_rejected, setup, teardown),
 	    cmocka_unit_test(test_rpc_server_killed_mid_call),
 	    cmocka_unit_test(test_rpc_envelope_parse),
+	    cmocka_unit_test(test_rpc_inline_handlers),
 	    cmocka_unit_test_setup_teardown(test_rpc_queue_full, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -249,6 +249,7 @@ static double ipc_rate(const struct capture *c, const char *url, unsigned client
 				       .handlers = server_handlers(),
 				       .arg = srv,
 				       .workers = 2,
+				       .run_inline = true,
 				       .json_opts = rdpi_wire_json_opts()};
 	struct rdpi_rpc_server_opts ro = {.url = url};
 	if (rdpi_service_new(&so, &svc) < 0)
