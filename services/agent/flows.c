@@ -589,7 +589,6 @@ static int finish_fn(const struct rdpi_flowkey *k, void *value, void *arg)
 	struct finish *fa = arg;
 	struct flow *f = value;
 	struct flows_result *r = &fa->r;
-	static const uint8_t zero[16];
 	result_init(r, k, k->l3, k->l4proto, k->lo_addr, k->hi_addr, k->lo_port, k->hi_port);
 	if (f->state == FLOWS_STATE_INSPECTING) {
 		if (f->insp->detected)
@@ -603,7 +602,6 @@ static int finish_fn(const struct rdpi_flowkey *k, void *value, void *arg)
 		r->state = FLOWS_STATE_NEW;
 		r->reason = FLOWS_REASON_NO_PAYLOAD;
 	}
-	(void)zero;
 	fa->fn(fa->arg, k, r);
 	return 0;
 }

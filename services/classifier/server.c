@@ -26,7 +26,7 @@ struct server {
 	struct metric_ref {
 		struct engine *engine;
 		size_t off;
-	} metric_refs[16], source_refs[VERDICT_SOURCE__COUNT];
+	} metric_refs[24], source_refs[VERDICT_SOURCE__COUNT];
 	struct latency_ref {
 		struct server *s;
 		size_t which;
@@ -294,6 +294,18 @@ static const struct {
      offsetof(struct engine_stats, flow_expiries)},
     {"flow_table_bytes", RDPI_GAUGE, "bytes held by the verdict cache",
      offsetof(struct engine_stats, flow_bytes)},
+    {"dns_cache_entries", RDPI_GAUGE, "names in the dns-cache",
+     offsetof(struct engine_stats, hostcache.dns_entries)},
+    {"dns_cache_hits_total", RDPI_COUNTER, "dns-cache lookups that found a name",
+     offsetof(struct engine_stats, hostcache.dns_hits)},
+    {"dns_cache_evictions_total", RDPI_COUNTER, "dns-cache entries evicted at the limit",
+     offsetof(struct engine_stats, hostcache.dns_evictions)},
+    {"sni_cache_entries", RDPI_GAUGE, "servers in the sni-cache",
+     offsetof(struct engine_stats, hostcache.sni_entries)},
+    {"sni_cache_hits_total", RDPI_COUNTER, "sni-cache lookups that found a name",
+     offsetof(struct engine_stats, hostcache.sni_hits)},
+    {"sni_cache_evictions_total", RDPI_COUNTER, "sni-cache entries evicted at the limit",
+     offsetof(struct engine_stats, hostcache.sni_evictions)},
 };
 
 #define N_METRICS (sizeof(metric_table) / sizeof(metric_table[0]))

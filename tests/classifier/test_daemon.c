@@ -382,6 +382,8 @@ static void test_daemon_serves_socket_and_counts(void **state)
 	assert_non_null(
 	    strstr(out, "routerd_dpi_classifier_results_total{source=\"builtin-payload\"} 1\n"));
 	assert_non_null(strstr(out, "# TYPE routerd_dpi_classifier_active_flows gauge"));
+	assert_non_null(strstr(out, "routerd_dpi_classifier_sni_cache_entries 1\n"));
+	assert_non_null(strstr(out, "routerd_dpi_classifier_dns_cache_entries 0\n"));
 
 	if (access("/usr/bin/nngcat", X_OK) == 0) {
 		assert_int_equal(run(out, sizeof(out),
