@@ -22,7 +22,6 @@
 #include "flows.h"
 #include "ndpi_adapter.h"
 
-#define TAG	    "agent"
 #define EXPIRE_WORK 4096
 
 enum gauge {
