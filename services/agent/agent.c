@@ -359,6 +359,12 @@ int agent_status(struct agent *a, result_alloc_fn alloc_fn, void *arg,
 	s->evictedflows = fs.evictions;
 	s->expiredflows = fs.expiries;
 	s->limithits = fs.limit_hits;
+	s->inspectingflows = fs.inspecting;
+	s->guessedflows = fs.guessed_final;
+	s->giveups = fs.giveups;
+	s->ndpibytes = fs.ndpi_bytes;
+	s->backenderrors = fs.ndpi_alloc_failures;
+	s->resets = fs.resets;
 	st->stats = s;
 	res->rssbytes = rdpi_process_rss_bytes();
 	res->flowtablebytes = fs.table_bytes + fs.verdict_bytes + fs.ndpi_flow_bytes;
@@ -401,6 +407,9 @@ void agent_service_opts(struct agent *a, struct rdpi_service_opts *o)
 	    .handlers = handlers,
 	    .arg = a,
 	    .workers = a->workers,
+	    /* handlers only take the flow-table lock and run nDPI: no I/O, so
+	     * they run on the NNG/HTTP thread and skip two thread hand-offs */
+	    .run_inline = true,
 	    /* --timeout is the processing budget of every request: callers may
 	     * ask for less, never for more */
 	    .default_timeout_ms = a->timeout_ms,

@@ -368,8 +368,10 @@ static void test_agent_daemon_http(void **state)
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
 		assert_non_null(json_object_get(j, keys[i]));
 	static const char *const skeys[] = {
-	    "activeFlows",    "observedPackets", "backendPackets", "classifiedPackets",
-	    "unknownPackets", "skippedPackets",	 "errorPackets",   "prunedFlows"};
+	    "activeFlows",     "observedPackets", "backendPackets", "classifiedPackets",
+	    "unknownPackets",  "skippedPackets",  "errorPackets",   "prunedFlows",
+	    "inspectingFlows", "guessedFlows",	  "giveups",	    "ndpiBytes",
+	    "backendErrors",   "resets"};
 	json_t *stats = json_object_get(j, "stats");
 	for (size_t i = 0; i < sizeof(skeys) / sizeof(skeys[0]); i++)
 		assert_non_null(json_object_get(stats, skeys[i]));
