@@ -180,7 +180,7 @@ static int parse_l4(const char *s, uint8_t *ret)
 
 /* Tuple of a legacy request: both addresses of one family, a protocol. */
 static int req_tuple(const char *l3proto, const char *l4, const char *src, uint32_t sport,
-		     const char *dst, uint32_t dport, struct synth_tuple *t)
+		     const char *dst, uint32_t dport, struct rdpi_synth_tuple *t)
 {
 	int f1, f2;
 	memset(t, 0, sizeof(*t));
@@ -210,7 +210,7 @@ int agent_observe(struct agent *a, const Routerd__Dpi__V1__ClassifyRequest *rq,
 		flows_observe_packet(a->fl, rq->packet.data, rq->packet.len, ts, now, r);
 	} else {
 		const ProtobufCBinaryData *pl = rq->l4payload.len ? &rq->l4payload : &rq->payload;
-		struct synth_tuple t;
+		struct rdpi_synth_tuple t;
 		int ok = req_tuple(rq->l3proto, rq->transportprotocol, rq->srcaddress, rq->srcport,
 				   rq->dstaddress, rq->dstport, &t) == 0;
 		flows_observe_payload(a->fl, ok ? &t : NULL, pl->data, pl->len, ts, now, r);
@@ -305,7 +305,7 @@ static enum rdpi_status h_reset(void *arg, struct rdpi_call *call, const Protobu
 		rc = flows_reset_id(a->fl, rq->flowid, &k);
 		snprintf(hex, sizeof(hex), "%s", rq->flowid);
 	} else {
-		struct synth_tuple t;
+		struct rdpi_synth_tuple t;
 		if (req_tuple(rq->l3proto, rq->transportprotocol, rq->srcaddress, rq->srcport,
 			      rq->dstaddress, rq->dstport, &t) < 0) {
 			rdpi_counter_inc(&a->bad_requests);

@@ -62,7 +62,7 @@ struct flows {
 	struct flows_stats st; /* counters; gauges are filled on read */
 	uint64_t evictions_base, expiries_base, limit_hits_base; /* from replaced tables */
 	uint64_t table_fixed;					 /* bytes of the empty table */
-	uint8_t pkt[SYNTH_MAX_PACKET];
+	uint8_t pkt[RDPI_SYNTH_MAX_PACKET];
 };
 
 static void flow_fini(void *value, void *arg)
@@ -329,7 +329,7 @@ static void giveup(struct flows *fl, struct flow *f, struct flows_result *r)
 struct obs {
 	const uint8_t *l3; /* real packet, or NULL to synthesize */
 	size_t len;
-	const struct synth_tuple *synth;
+	const struct rdpi_synth_tuple *synth;
 	const uint8_t *payload;
 	size_t plen;
 	uint8_t l4proto;
@@ -384,10 +384,10 @@ static int observe_locked(struct flows *fl, const struct rdpi_flowkey *k, const 
 	const uint8_t *pkt = o->l3;
 	size_t len = o->len;
 	if (!pkt) {
-		struct synth_tcp tcp = {
+		struct rdpi_synth_tcp tcp = {
 		    .seq = in->seq[o->dir], .ack = in->seq[!o->dir], .flags = 0x18};
-		if (synth_build(o->synth, &tcp, o->payload, o->plen, fl->pkt, sizeof(fl->pkt),
-				&len) < 0) {
+		if (rdpi_synth_packet(o->synth, &tcp, o->payload, o->plen, fl->pkt, sizeof(fl->pkt),
+				      &len) < 0) {
 			fl->st.errors++;
 			r->reason = FLOWS_REASON_BAD_PACKET;
 			return -EINVAL;
@@ -480,8 +480,9 @@ int flows_observe_packet(struct flows *fl, const uint8_t *l3, size_t len, uint64
 	return rc;
 }
 
-int flows_observe_payload(struct flows *fl, const struct synth_tuple *t, const uint8_t *payload,
-			  size_t plen, uint64_t ts_ns, uint64_t now_ns, struct flows_result *ret)
+int flows_observe_payload(struct flows *fl, const struct rdpi_synth_tuple *t,
+			  const uint8_t *payload, size_t plen, uint64_t ts_ns, uint64_t now_ns,
+			  struct flows_result *ret)
 {
 	struct rdpi_flowkey k;
 	int dir, rc = 0;

@@ -8,8 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/synth.h"
 #include "ndpi_adapter.h"
-#include "synth.h"
 
 struct flows;
 struct rdpi_flowkey;
@@ -93,8 +93,9 @@ int flows_observe_packet(struct flows *fl, const uint8_t *l3, size_t len, uint64
 /* Same for a tuple + L4 payload: the packet is synthesized (right family, TCP
  * sequence numbers continued per direction). t NULL: the request had no
  * usable tuple (counted as skipped, reason flow_tuple_unavailable). */
-int flows_observe_payload(struct flows *fl, const struct synth_tuple *t, const uint8_t *payload,
-			  size_t plen, uint64_t ts_ns, uint64_t now_ns, struct flows_result *ret);
+int flows_observe_payload(struct flows *fl, const struct rdpi_synth_tuple *t,
+			  const uint8_t *payload, size_t plen, uint64_t ts_ns, uint64_t now_ns,
+			  struct flows_result *ret);
 
 /* Forget one flow by key or by 32-hex flow id. -ENOENT when absent. The id
  * form walks the table (admin use, not per packet). */

@@ -19,11 +19,11 @@
 #include "common/pbjson.h"
 #include "common/rpc.h"
 #include "common/service.h"
+#include "common/synth.h"
 #include "common/wire.h"
 #include "engine.h"
 #include "routerd/dpi/v1/classifier.pb-c.h"
 #include "server.h"
-#include "synth.h"
 
 #define TAG	       "classifier"
 #define DEFAULT_CONFIG "/etc/routerd/dpi.conf"
@@ -314,10 +314,10 @@ static int cmd_classify(struct stack *s)
 static int cmd_selftest(struct stack *s)
 {
 	uint8_t hello[1024], pkt[1500];
-	size_t hl =
-	    synth_client_hello("routerd-dpi-selftest.example", "h2,http/1.1", hello, sizeof(hello));
-	size_t pl = synth_tcp_packet("192.0.2.10", 53168, "198.51.100.10", 443, 1000, hello, hl,
-				     pkt, sizeof(pkt));
+	size_t hl = rdpi_synth_client_hello("routerd-dpi-selftest.example", "h2,http/1.1", hello,
+					    sizeof(hello));
+	size_t pl = rdpi_synth_tcp_packet("192.0.2.10", 53168, "198.51.100.10", 443, 1000, hello,
+					  hl, pkt, sizeof(pkt));
 	/* the request carries the whole IP packet, as the logger sends it */
 	Routerd__Dpi__V1__ClassifyRequest r = ROUTERD__DPI__V1__CLASSIFY_REQUEST__INIT;
 	r.packet.data = pkt;

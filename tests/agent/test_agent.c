@@ -28,10 +28,10 @@
 #include "common/base64.h"
 #include "common/packet.h"
 #include "common/rpc.h"
+#include "common/synth.h"
 #include "ndpi_adapter.h"
 #include "routerd/dpi/v1/agent.pb-c.h"
 #include "selftest.h"
-#include "synth.h"
 
 static char tmpdir[64];
 static char bin[1024];
@@ -388,7 +388,8 @@ static void test_agent_daemon_http(void **state)
 
 	/* legacy request: tuple + l4Payload, packet synthesized by the agent */
 	uint8_t hello[512];
-	size_t hl = selftest_client_hello("http.routerd.example", hello, sizeof(hello));
+	size_t hl =
+	    rdpi_synth_client_hello("http.routerd.example", "h2,http/1.1", hello, sizeof(hello));
 	char *p64 = b64(hello, hl);
 	char body[2048];
 	snprintf(body, sizeof(body),
@@ -471,14 +472,14 @@ static void fill_req(Routerd__Dpi__V1__ClassifyRequest *rq, uint8_t *buf, size_t
 		     const char *src, uint16_t sp, const char *dst, uint16_t dp, uint8_t l4,
 		     const uint8_t *payload, size_t plen, uint64_t ts)
 {
-	struct synth_tuple t = {.l4proto = l4, .sport = sp, .dport = dp};
+	struct rdpi_synth_tuple t = {.l4proto = l4, .sport = sp, .dport = dp};
 	int f;
 	assert_int_equal(rdpi_addr_parse(src, t.src, &f), 0);
 	assert_int_equal(rdpi_addr_parse(dst, t.dst, &f), 0);
 	t.l3 = (uint8_t)f;
 	size_t len;
-	struct synth_tcp tcp = {.seq = 100, .ack = 200, .flags = 0x18};
-	assert_int_equal(synth_build(&t, &tcp, payload, plen, buf, cap, &len), 0);
+	struct rdpi_synth_tcp tcp = {.seq = 100, .ack = 200, .flags = 0x18};
+	assert_int_equal(rdpi_synth_packet(&t, &tcp, payload, plen, buf, cap, &len), 0);
 	routerd__dpi__v1__classify_request__init(rq);
 	rq->packet.data = buf;
 	rq->packet.len = len;
@@ -507,7 +508,8 @@ static void test_agent_daemon_nng_batch(void **state)
 	static const uint8_t an[] = {0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0x0e, 0x10, 0, 4, 192, 0, 2, 53};
 	memcpy(a + sizeof(q), an, sizeof(an));
 	uint8_t hello[512];
-	size_t hl = selftest_client_hello("v6.routerd.example", hello, sizeof(hello));
+	size_t hl =
+	    rdpi_synth_client_hello("v6.routerd.example", "h2,http/1.1", hello, sizeof(hello));
 	uint8_t b0[256], b1[256], b2[1024];
 	Routerd__Dpi__V1__ClassifyRequest r[3];
 	fill_req(&r[0], b0, sizeof(b0), "192.0.2.10", 40001, "198.51.100.53", 53, IPPROTO_UDP, q,

@@ -17,11 +17,11 @@
 
 #include "common/flowkey.h"
 #include "common/packet.h"
+#include "common/synth.h"
 #include "flows.h"
 #include "ndpi_adapter.h"
 #include "result.h"
 #include "selftest.h"
-#include "synth.h"
 #include "testdata.h"
 
 #define S (1000000000ull)
@@ -65,8 +65,8 @@ static struct flows *engine(size_t limit, uint32_t budget, struct ndpi_adapter *
 	return fl;
 }
 
-static void tuple(struct synth_tuple *t, uint8_t l4, const char *src, uint16_t sp, const char *dst,
-		  uint16_t dp)
+static void tuple(struct rdpi_synth_tuple *t, uint8_t l4, const char *src, uint16_t sp,
+		  const char *dst, uint16_t dp)
 {
 	int f1, f2;
 	memset(t, 0, sizeof(*t));
@@ -79,7 +79,7 @@ static void tuple(struct synth_tuple *t, uint8_t l4, const char *src, uint16_t s
 	t->dport = dp;
 }
 
-static void reverse(const struct synth_tuple *t, struct synth_tuple *r)
+static void reverse(const struct rdpi_synth_tuple *t, struct rdpi_synth_tuple *r)
 {
 	*r = *t;
 	memcpy(r->src, t->dst, 16);
@@ -90,7 +90,7 @@ static void reverse(const struct synth_tuple *t, struct synth_tuple *r)
 
 static size_t hello(const char *sni, uint8_t *buf)
 {
-	size_t n = selftest_client_hello(sni, buf, 512);
+	size_t n = rdpi_synth_client_hello(sni, "h2,http/1.1", buf, 512);
 	assert_true(n > 0);
 	return n;
 }
@@ -190,7 +190,7 @@ static void test_flows_unavailable(void **state)
 {
 	/* no adapter: what a build without libndpi does, in every build */
 	struct flows *fl = engine(100, 10, NULL);
-	struct synth_tuple t;
+	struct rdpi_synth_tuple t;
 	uint8_t buf[512];
 	tuple(&t, IPPROTO_TCP, "192.0.2.10", 53168, "198.51.100.10", 443);
 	size_t n = hello("routerd.example", buf);
@@ -258,7 +258,7 @@ static void test_flows_cached_after_final(void **state)
 {
 	NEED_NDPI();
 	struct flows *fl = engine(100, 1, ad);
-	struct synth_tuple t;
+	struct rdpi_synth_tuple t;
 	uint8_t buf[512];
 	tuple(&t, IPPROTO_TCP, "192.0.2.10", 53168, "198.51.100.10", 443);
 	size_t n = hello("agent.example", buf);
@@ -285,7 +285,7 @@ static void test_flows_packet_limit(void **state)
 {
 	NEED_NDPI();
 	struct flows *fl = engine(100, 1, ad);
-	struct synth_tuple t;
+	struct rdpi_synth_tuple t;
 	static const uint8_t junk[] = {1, 2, 3};
 	tuple(&t, IPPROTO_UDP, "192.0.2.10", 50000, "198.51.100.10", 50001);
 	flows_observe_payload(fl, &t, junk, sizeof(junk), 100 * S, 1, &res);
@@ -307,7 +307,7 @@ static void test_flows_giveup_guessed(void **state)
 {
 	NEED_NDPI();
 	struct flows *fl = engine(100, 2, ad);
-	struct synth_tuple t;
+	struct rdpi_synth_tuple t;
 	static const uint8_t junk[] = {0xde, 0xad, 0xbe, 0xef, 0x01, 0x02, 0x03, 0x04};
 	tuple(&t, IPPROTO_TCP, "192.0.2.10", 40000, "198.51.100.10", 443);
 	flows_observe_payload(fl, &t, junk, sizeof(junk), 100 * S, 1, &res);
@@ -333,7 +333,7 @@ static void test_flows_both_directions_share_flow(void **state)
 {
 	NEED_NDPI();
 	struct flows *fl = engine(100, 10, ad);
-	struct synth_tuple q, r;
+	struct rdpi_synth_tuple q, r;
 	uint8_t buf[512];
 	tuple(&q, IPPROTO_UDP, "192.0.2.10", 40001, "198.51.100.53", 53);
 	reverse(&q, &r);
@@ -373,7 +373,7 @@ static void test_flows_extra_dissection_certificate(void **state)
 {
 	NEED_NDPI();
 	struct flows *fl = engine(100, 10, ad);
-	struct synth_tuple c, s;
+	struct rdpi_synth_tuple c, s;
 	uint8_t buf[2048];
 	tuple(&c, IPPROTO_TCP, "192.0.2.10", 53170, "198.51.100.10", 443);
 	reverse(&c, &s);
@@ -412,7 +412,7 @@ static void test_flows_syn_flood_bounded(void **state)
 	struct flows *fl = engine(limit, 10, ad);
 	struct flows_stats st0, st;
 	flows_stats(fl, &st0);
-	struct synth_tuple t;
+	struct rdpi_synth_tuple t;
 	tuple(&t, IPPROTO_TCP, "10.0.0.1", 1, "198.51.100.10", 443);
 	for (uint32_t i = 0; i < 100000; i++) {
 		t.src[13] = (uint8_t)(i >> 16);
@@ -452,7 +452,7 @@ static void test_flows_ipv6(void **state)
 {
 	NEED_NDPI();
 	struct flows *fl = engine(100, 10, ad);
-	struct synth_tuple t;
+	struct rdpi_synth_tuple t;
 	uint8_t buf[512], pkt[1024];
 	tuple(&t, IPPROTO_TCP, "2001:db8::10", 53168, "2001:db8:1::443", 443);
 	size_t n = hello("v6.routerd.example", buf);
@@ -464,8 +464,8 @@ static void test_flows_ipv6(void **state)
 	/* a real IPv6 packet of another flow takes the same path */
 	t.sport = 53169;
 	size_t len;
-	struct synth_tcp tcp = {.seq = 1000, .ack = 2000, .flags = 0x18};
-	assert_int_equal(synth_build(&t, &tcp, buf, n, pkt, sizeof(pkt), &len), 0);
+	struct rdpi_synth_tcp tcp = {.seq = 1000, .ack = 2000, .flags = 0x18};
+	assert_int_equal(rdpi_synth_packet(&t, &tcp, buf, n, pkt, sizeof(pkt), &len), 0);
 	struct rdpi_packet pk;
 	assert_int_equal(rdpi_packet_parse(pkt, len, &pk), 0);
 	assert_int_equal(pk.payload_len, n);
@@ -487,7 +487,7 @@ static void test_flows_reset(void **state)
 {
 	NEED_NDPI();
 	struct flows *fl = engine(100, 10, ad);
-	struct synth_tuple t;
+	struct rdpi_synth_tuple t;
 	uint8_t buf[512];
 	tuple(&t, IPPROTO_TCP, "192.0.2.10", 53171, "198.51.100.10", 443);
 	size_t n = hello("reset.example", buf);
@@ -524,7 +524,7 @@ static void test_flows_idle_expiry(void **state)
 			       .verdict_meta_max = 96};
 	struct flows *fl;
 	assert_int_equal(flows_new(&o, ad, &fl), 0);
-	struct synth_tuple t;
+	struct rdpi_synth_tuple t;
 	uint8_t buf[512];
 	tuple(&t, IPPROTO_TCP, "192.0.2.10", 53172, "198.51.100.10", 443);
 	size_t n = hello("idle.example", buf);

@@ -24,10 +24,10 @@
 
 #include "common/rpc.h"
 #include "common/service.h"
+#include "common/synth.h"
 #include "common/wire.h"
 #include "routerd/dpi/v1/agent.pb-c.h"
 #include "routerd/dpi/v1/classifier.pb-c.h"
-#include "synth.h"
 
 static char bin[512];
 static char dir[64];
@@ -143,9 +143,9 @@ static char *b64(const uint8_t *p, size_t n)
 static char *tls_request(const char *sni, uint16_t sport)
 {
 	uint8_t hello[1024], pkt[1500];
-	size_t hl = synth_client_hello(sni, NULL, hello, sizeof(hello));
-	size_t pl = synth_tcp_packet("192.0.2.10", sport, "198.51.100.10", 443, 1, hello, hl, pkt,
-				     sizeof(pkt));
+	size_t hl = rdpi_synth_client_hello(sni, NULL, hello, sizeof(hello));
+	size_t pl = rdpi_synth_tcp_packet("192.0.2.10", sport, "198.51.100.10", 443, 1, hello, hl,
+					  pkt, sizeof(pkt));
 	char *enc = b64(pkt, pl);
 	char *json = malloc(strlen(enc) + 64);
 	sprintf(json, "{\"packet\":\"%s\"}", enc);
@@ -408,14 +408,14 @@ static void test_daemon_batch_over_nng(void **state)
 	struct rdpi_rpc_client *cl = NULL;
 	assert_int_equal(rdpi_rpc_client_new(d.ipc, NULL, &cl), 0);
 	uint8_t hello[1024], pkt[3][1500];
-	size_t hl = synth_client_hello("batch.example", NULL, hello, sizeof(hello));
+	size_t hl = rdpi_synth_client_hello("batch.example", NULL, hello, sizeof(hello));
 	Routerd__Dpi__V1__ClassifyRequest r[3], *rp[3];
 	for (int i = 0; i < 3; i++) {
 		routerd__dpi__v1__classify_request__init(&r[i]);
 		rp[i] = &r[i];
 	}
-	r[0].packet.len = synth_tcp_packet("192.0.2.10", 42000, "198.51.100.10", 443, 1, hello, hl,
-					   pkt[0], sizeof(pkt[0]));
+	r[0].packet.len = rdpi_synth_tcp_packet("192.0.2.10", 42000, "198.51.100.10", 443, 1, hello,
+						hl, pkt[0], sizeof(pkt[0]));
 	r[0].packet.data = pkt[0];
 	static const uint8_t garbage[] = {0x45, 0x00};
 	r[1].packet.data = (uint8_t *)garbage;

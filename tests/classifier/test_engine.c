@@ -12,8 +12,8 @@
 
 #include <cmocka.h>
 
+#include "common/synth.h"
 #include "engine.h"
-#include "synth.h"
 #include "verdict.h"
 
 struct fx {
@@ -68,9 +68,9 @@ static void test_engine_tls_then_cache_hit_from_other_direction(void **state)
 {
 	struct fx *f = *state;
 	uint8_t hello[1024], pkt[1600];
-	size_t hl = synth_client_hello("cache.example", "h2", hello, sizeof(hello));
-	size_t pl = synth_tcp_packet("192.0.2.10", 50000, "198.51.100.10", 443, 1, hello, hl, pkt,
-				     sizeof(pkt));
+	size_t hl = rdpi_synth_client_hello("cache.example", "h2", hello, sizeof(hello));
+	size_t pl = rdpi_synth_tcp_packet("192.0.2.10", 50000, "198.51.100.10", 443, 1, hello, hl,
+					  pkt, sizeof(pkt));
 	struct engine_item it;
 	classify_pkt(f->e, pkt, pl, &it);
 	assert_string_equal(it.v.app, "tls");
@@ -89,8 +89,8 @@ static void test_engine_tls_then_cache_hit_from_other_direction(void **state)
 	    4,	  5,	6,    7,    8,	  9,	10,   11,   12,	  13,	14,   15,   16,	 17,
 	    18,	  19,	20,   21,   22,	  23,	24,   25,   26,	  27,	28,   29,   30,	 31,
 	    32,	  0x00, 0x13, 0x01, 0x00, 0x00, 0x06, 0x00, 0x2b, 0x00, 0x02, 0x03, 0x04};
-	size_t rl = synth_tcp_packet("198.51.100.10", 443, "192.0.2.10", 50000, 9, sh, sizeof(sh),
-				     pkt, sizeof(pkt));
+	size_t rl = rdpi_synth_tcp_packet("198.51.100.10", 443, "192.0.2.10", 50000, 9, sh,
+					  sizeof(sh), pkt, sizeof(pkt));
 	classify_pkt(f->e, pkt, rl, &it);
 	assert_false(it.cache_hit);
 	assert_string_equal(it.flow_id, id);
@@ -102,8 +102,8 @@ static void test_engine_tls_then_cache_hit_from_other_direction(void **state)
 
 	/* application data either way is answered from the cache */
 	const uint8_t junk[] = {0x17, 0x03, 0x03, 0x00, 0x01, 0x00};
-	rl = synth_tcp_packet("192.0.2.10", 50000, "198.51.100.10", 443, 9, junk, sizeof(junk), pkt,
-			      sizeof(pkt));
+	rl = rdpi_synth_tcp_packet("192.0.2.10", 50000, "198.51.100.10", 443, 9, junk, sizeof(junk),
+				   pkt, sizeof(pkt));
 	classify_pkt(f->e, pkt, rl, &it);
 	assert_true(it.cache_hit);
 	assert_string_equal(it.flow_id, id);
@@ -121,18 +121,19 @@ static void test_engine_split_client_hello(void **state)
 {
 	struct fx *f = *state;
 	uint8_t hello[1024], pkt[1600];
-	size_t hl = synth_client_hello("split.example.net", NULL, hello, sizeof(hello));
+	size_t hl = rdpi_synth_client_hello("split.example.net", NULL, hello, sizeof(hello));
 	size_t cut = hl / 3;
 	struct engine_item it;
-	size_t pl = synth_tcp_packet("192.0.2.20", 50001, "198.51.100.20", 443, 100, hello, cut,
-				     pkt, sizeof(pkt));
+	size_t pl = rdpi_synth_tcp_packet("192.0.2.20", 50001, "198.51.100.20", 443, 100, hello,
+					  cut, pkt, sizeof(pkt));
 	classify_pkt(f->e, pkt, pl, &it);
 	assert_false(verdict_known(&it.v) && strcmp(it.v.app, "tls") == 0 && it.v.tls_sni[0]);
-	pl = synth_tcp_packet("192.0.2.20", 50001, "198.51.100.20", 443, 100 + (uint32_t)cut,
-			      hello + cut, cut, pkt, sizeof(pkt));
+	pl = rdpi_synth_tcp_packet("192.0.2.20", 50001, "198.51.100.20", 443, 100 + (uint32_t)cut,
+				   hello + cut, cut, pkt, sizeof(pkt));
 	classify_pkt(f->e, pkt, pl, &it);
-	pl = synth_tcp_packet("192.0.2.20", 50001, "198.51.100.20", 443, 100 + 2 * (uint32_t)cut,
-			      hello + 2 * cut, hl - 2 * cut, pkt, sizeof(pkt));
+	pl = rdpi_synth_tcp_packet("192.0.2.20", 50001, "198.51.100.20", 443,
+				   100 + 2 * (uint32_t)cut, hello + 2 * cut, hl - 2 * cut, pkt,
+				   sizeof(pkt));
 	classify_pkt(f->e, pkt, pl, &it);
 	assert_string_equal(it.v.app, "tls");
 	assert_string_equal(it.v.tls_sni, "split.example.net");
@@ -162,10 +163,10 @@ static void test_engine_copy_range_applies(void **state)
 	struct engine_opts o = {.kind = ENGINE_BUILTIN, .copy_range = 64};
 	assert_int_equal(engine_new(&o, &e), 0);
 	uint8_t hello[1024], pkt[1600];
-	size_t hl = synth_client_hello("a-rather-long-name-beyond-the-copy-range.example", NULL,
-				       hello, sizeof(hello));
-	size_t pl = synth_tcp_packet("192.0.2.40", 50003, "198.51.100.40", 443, 1, hello, hl, pkt,
-				     sizeof(pkt));
+	size_t hl = rdpi_synth_client_hello("a-rather-long-name-beyond-the-copy-range.example",
+					    NULL, hello, sizeof(hello));
+	size_t pl = rdpi_synth_tcp_packet("192.0.2.40", 50003, "198.51.100.40", 443, 1, hello, hl,
+					  pkt, sizeof(pkt));
 	struct engine_item it;
 	classify_pkt(e, pkt, pl, &it);
 	/* only 64 bytes of the packet are considered: no SNI can be seen */
@@ -244,9 +245,9 @@ static void test_engine_sni_cache_source(void **state)
 {
 	struct fx *f = *state;
 	uint8_t hello[1024], pkt[1600];
-	size_t hl = synth_client_hello("api.example.com", NULL, hello, sizeof(hello));
-	size_t pl = synth_tcp_packet("192.0.2.70", 50009, "198.51.100.70", 443, 1, hello, hl, pkt,
-				     sizeof(pkt));
+	size_t hl = rdpi_synth_client_hello("api.example.com", NULL, hello, sizeof(hello));
+	size_t pl = rdpi_synth_tcp_packet("192.0.2.70", 50009, "198.51.100.70", 443, 1, hello, hl,
+					  pkt, sizeof(pkt));
 	struct engine_item it;
 	classify_pkt(f->e, pkt, pl, &it);
 	assert_string_equal(it.v.tls_sni, "api.example.com");
@@ -324,9 +325,9 @@ static void test_engine_ipv6(void **state)
 {
 	struct fx *f = *state;
 	uint8_t hello[1024], pkt[1600];
-	size_t hl = synth_client_hello("v6.example", NULL, hello, sizeof(hello));
-	size_t pl = synth_tcp_packet("2001:db8::10", 50011, "2001:db8::443", 443, 1, hello, hl, pkt,
-				     sizeof(pkt));
+	size_t hl = rdpi_synth_client_hello("v6.example", NULL, hello, sizeof(hello));
+	size_t pl = rdpi_synth_tcp_packet("2001:db8::10", 50011, "2001:db8::443", 443, 1, hello, hl,
+					  pkt, sizeof(pkt));
 	struct engine_item it;
 	classify_pkt(f->e, pkt, pl, &it);
 	assert_string_equal(it.l3, "ipv6");
