@@ -440,6 +440,23 @@ static uint64_t ts_or_now(uint64_t ts_ns, uint64_t now_ns)
 	return ts_ns ? ts_ns : now_ns;
 }
 
+/* Count the packet and observe it under the table lock. */
+static int observe_counted(struct flows *fl, const struct rdpi_flowkey *k, const struct obs *o,
+			   struct flows_result *ret)
+{
+	int rc = 0;
+	pthread_mutex_lock(&fl->mu);
+	fl->st.observed++;
+	if (!fl->tab) {
+		fl->st.unknown++;
+		ret->reason = FLOWS_REASON_UNAVAILABLE;
+	} else {
+		rc = observe_locked(fl, k, o, ret);
+	}
+	pthread_mutex_unlock(&fl->mu);
+	return rc;
+}
+
 int flows_observe_packet(struct flows *fl, const uint8_t *l3, size_t len, uint64_t ts_ns,
 			 uint64_t now_ns, struct flows_result *ret)
 {
@@ -469,15 +486,7 @@ int flows_observe_packet(struct flows *fl, const uint8_t *l3, size_t len, uint64
 	    .ts_ns = ts_or_now(ts_ns, now_ns),
 	    .now_ns = now_ns,
 	};
-	pthread_mutex_lock(&fl->mu);
-	fl->st.observed++;
-	if (!fl->tab) {
-		fl->st.unknown++;
-		ret->reason = FLOWS_REASON_UNAVAILABLE;
-	} else
-		rc = observe_locked(fl, &k, &o, ret);
-	pthread_mutex_unlock(&fl->mu);
-	return rc;
+	return observe_counted(fl, &k, &o, ret);
 }
 
 int flows_observe_payload(struct flows *fl, const struct rdpi_synth_tuple *t,
@@ -485,7 +494,7 @@ int flows_observe_payload(struct flows *fl, const struct rdpi_synth_tuple *t,
 			  struct flows_result *ret)
 {
 	struct rdpi_flowkey k;
-	int dir, rc = 0;
+	int dir;
 	if (!t) {
 		static const uint8_t zero[16];
 		result_init(ret, NULL, 0, 0, zero, zero, 0, 0);
@@ -512,15 +521,7 @@ int flows_observe_payload(struct flows *fl, const struct rdpi_synth_tuple *t,
 	    .ts_ns = ts_or_now(ts_ns, now_ns),
 	    .now_ns = now_ns,
 	};
-	pthread_mutex_lock(&fl->mu);
-	fl->st.observed++;
-	if (!fl->tab) {
-		fl->st.unknown++;
-		ret->reason = FLOWS_REASON_UNAVAILABLE;
-	} else
-		rc = observe_locked(fl, &k, &o, ret);
-	pthread_mutex_unlock(&fl->mu);
-	return rc;
+	return observe_counted(fl, &k, &o, ret);
 }
 
 /* ---- maintenance ----------------------------------------------------------- */
