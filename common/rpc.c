@@ -165,28 +165,53 @@ static int nng_to_errno(int rv)
 	}
 }
 
+/* Append a length-delimited field holding msg, packed straight into the NNG
+ * message (no intermediate buffer). */
+static size_t put_varint(uint8_t *p, size_t v)
+{
+	size_t n = 0;
+	do {
+		p[n] = (uint8_t)(v & 0x7f);
+		v >>= 7;
+		if (v)
+			p[n] |= 0x80;
+		n++;
+	} while (v);
+	return n;
+}
+
+/* head: the envelope without its bytes field; tag: that field's key byte. */
+static nng_msg *pack_envelope(const ProtobufCMessage *head, uint8_t tag,
+			      const ProtobufCMessage *body, size_t *ret_len)
+{
+	size_t hn = protobuf_c_message_get_packed_size(head);
+	size_t bn = body ? protobuf_c_message_get_packed_size(body) : 0;
+	uint8_t key[1 + 10];
+	size_t kn = 0;
+	if (body) {
+		key[0] = tag;
+		kn = 1 + put_varint(key + 1, bn);
+	}
+	nng_msg *msg = NULL;
+	if (nng_msg_alloc(&msg, hn + kn + bn) != 0)
+		return NULL;
+	uint8_t *p = nng_msg_body(msg);
+	protobuf_c_message_pack(head, p);
+	memcpy(p + hn, key, kn);
+	if (body)
+		protobuf_c_message_pack(body, p + hn + kn);
+	if (ret_len)
+		*ret_len = hn + kn + bn;
+	return msg;
+}
+
 static nng_msg *encode_reply_pb(enum rdpi_status st, const char *error,
 				const ProtobufCMessage *body)
 {
 	Routerd__Dpi__V1__Reply rep = ROUTERD__DPI__V1__REPLY__INIT;
 	rep.status = (Routerd__Dpi__V1__Status)st;
 	rep.error = (char *)(error ? error : "");
-	uint8_t *buf = NULL;
-	if (body) {
-		size_t n = protobuf_c_message_get_packed_size(body);
-		buf = malloc(n ? n : 1);
-		if (!buf)
-			return NULL;
-		protobuf_c_message_pack(body, buf);
-		rep.body.data = buf;
-		rep.body.len = n;
-	}
-	nng_msg *msg = NULL;
-	size_t n = routerd__dpi__v1__reply__get_packed_size(&rep);
-	if (nng_msg_alloc(&msg, n) == 0)
-		routerd__dpi__v1__reply__pack(&rep, nng_msg_body(msg));
-	free(buf);
-	return msg;
+	return pack_envelope(&rep.base, 3 << 3 | 2 /* body */, body, NULL);
 }
 
 static nng_msg *encode_reply_json(struct rdpi_rpc_server *srv, enum rdpi_status st,
@@ -560,23 +585,7 @@ static nng_msg *encode_request(const char *method, const ProtobufCMessage *req, 
 	Routerd__Dpi__V1__Request env = ROUTERD__DPI__V1__REQUEST__INIT;
 	env.method = (char *)method;
 	env.timeoutms = timeout_ms;
-	uint8_t *buf = NULL;
-	if (req) {
-		size_t n = protobuf_c_message_get_packed_size(req);
-		buf = malloc(n ? n : 1);
-		if (!buf)
-			return NULL;
-		protobuf_c_message_pack(req, buf);
-		env.body.data = buf;
-		env.body.len = n;
-	}
-	size_t n = routerd__dpi__v1__request__get_packed_size(&env);
-	nng_msg *msg = NULL;
-	if (nng_msg_alloc(&msg, n) == 0)
-		routerd__dpi__v1__request__pack(&env, nng_msg_body(msg));
-	free(buf);
-	*ret_len = n;
-	return msg;
+	return pack_envelope(&env.base, 2 << 3 | 2 /* body */, req, ret_len);
 }
 
 enum rdpi_status rdpi_rpc_client_call(struct rdpi_rpc_client *cl, const char *method,
