@@ -392,7 +392,7 @@ static void phase1(struct engine *e, const Routerd__Dpi__V1__ClassifyRequest *r,
 		cur.final = true;
 		e->st.budget_final++;
 	}
-	w->need_agent = agent_mode && !f->final;
+	w->need_agent = agent_mode; /* a final flow returned above */
 	if (w->need_agent) {
 		w->agent_req = *r;
 		if (w->agent_req.packet.len > e->opts.copy_range)

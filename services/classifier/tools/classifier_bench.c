@@ -135,47 +135,9 @@ static enum bucket bucket_of(enum verdict_source s)
 	}
 }
 
-static void shares(const char *name, const struct capture *c, uint64_t total[B__N])
-{
-	struct engine *e;
-	struct engine_opts o = {.kind = ENGINE_BUILTIN};
-	if (engine_new(&o, &e) < 0)
-		return;
-	struct flowmap m = {0};
-	Routerd__Dpi__V1__ClassifyRequest reqs[BATCH], *rp[BATCH];
-	struct engine_item items[BATCH];
-	for (size_t i = 0; i < c->n; i += BATCH) {
-		size_t k = c->n - i < BATCH ? c->n - i : BATCH;
-		for (size_t j = 0; j < k; j++) {
-			make_req(&reqs[j], c, i + j);
-			rp[j] = &reqs[j];
-		}
-		engine_classify(e, rp, k, 100, items);
-		for (size_t j = 0; j < k; j++)
-			if (!items[j].invalid)
-				flowmap_get(&m, items[j].flow_id)->source = items[j].v.source;
-	}
-	uint64_t cnt[B__N] = {0};
-	for (size_t i = 0; i < m.cap; i++)
-		if (m.slots[i].id[0])
-			cnt[bucket_of(m.slots[i].source)]++;
-	printf("%-44s %6zu flows", name, m.n);
-	for (int b = 0; b < B__N; b++) {
-		printf("  %5.1f%%", m.n ? 100.0 * (double)cnt[b] / (double)m.n : 0);
-		total[b] += cnt[b];
-	}
-	printf("\n");
-	free(m.slots);
-	engine_free(e);
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
-static double inprocess_rate(const struct capture *c)
+/* Feed the whole capture through a fresh builtin engine in batches; when m
+ * is given, record each flow's last source. Returns the elapsed seconds. */
+static double run_engine(const struct capture *c, struct flowmap *m)
 {
 	struct engine *e;
 	struct engine_opts o = {.kind = ENGINE_BUILTIN};
@@ -191,10 +153,42 @@ static double inprocess_rate(const struct capture *c)
 			rp[j] = &reqs[j];
 		}
 		engine_classify(e, rp, k, 100, items);
+		for (size_t j = 0; m && j < k; j++)
+			if (!items[j].invalid)
+				flowmap_get(m, items[j].flow_id)->source = items[j].v.source;
 	}
 	double s = (double)(rdpi_monotonic_ns() - t0) / 1e9;
 	engine_free(e);
-	return (double)c->n / s;
+	return s;
+}
+
+static void shares(const char *name, const struct capture *c, uint64_t total[B__N])
+{
+	struct flowmap m = {0};
+	run_engine(c, &m);
+	uint64_t cnt[B__N] = {0};
+	for (size_t i = 0; i < m.cap; i++)
+		if (m.slots[i].id[0])
+			cnt[bucket_of(m.slots[i].source)]++;
+	printf("%-44s %6zu flows", name, m.n);
+	for (int b = 0; b < B__N; b++) {
+		printf("  %5.1f%%", m.n ? 100.0 * (double)cnt[b] / (double)m.n : 0);
+		total[b] += cnt[b];
+	}
+	printf("\n");
+	free(m.slots);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+static double inprocess_rate(const struct capture *c)
+{
+	double s = run_engine(c, NULL);
+	return s > 0 ? (double)c->n / s : 0;
 }
 
 struct ipc_worker {
