@@ -21,8 +21,7 @@ static const char *const always_present[] = {
     "routerd.dpi.v1.ClassifierStats.*",
     "routerd.dpi.v1.AgentStatus.*",
     "routerd.dpi.v1.AgentStats.*",
-    "routerd.dpi.v1.LoggerStatus.ok",
-    "routerd.dpi.v1.LoggerStatus.stats",
+    "routerd.dpi.v1.LoggerStatus.*",
     "routerd.dpi.v1.ResetFlowReply.found",
     NULL,
 };

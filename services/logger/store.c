@@ -79,7 +79,7 @@ static const char sql_upsert_flow[] =
     "src_port, dst_address, dst_port, app_name, app_category, app_confidence, "
     "detected_protocol, master_protocol, application_protocol, category, risk, confidence, "
     "metadata_json, engine, source, tls_sni, http_host, dns_query, classified_at, "
-    "packet_count, risk_score, guessed) VALUES (?1, ?2, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
+    "packet_count, risk_score, guessed) VALUES (?1, ?28, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
     "?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27) "
     "ON CONFLICT(flow_id) DO UPDATE SET "
     "ts_first = MIN(COALESCE(dpi_flow.ts_first, excluded.ts_first), excluded.ts_first), "
@@ -99,9 +99,16 @@ static const char sql_upsert_flow[] =
     "source = CASE WHEN " R " THEN excluded.source ELSE dpi_flow.source END, "
     "packet_count = COALESCE(dpi_flow.packet_count, 0) + excluded.packet_count";
 
+static const char sql_find_flow[] =
+    "SELECT flow_id, ts_first, ts_last, l3_proto, protocol, src_address, src_port, dst_address, "
+    "dst_port, app_name, app_category, app_confidence, detected_protocol, master_protocol, "
+    "application_protocol, category, risk, confidence, metadata_json, engine, source, tls_sni, "
+    "http_host, dns_query, classified_at, packet_count, risk_score, guessed FROM dpi_flow "
+    "WHERE flow_id = ?1 AND classified_at >= ?2";
+
 struct store {
 	sqlite3 *db;
-	sqlite3_stmt *ins_log, *ins_expired, *upsert_flow;
+	sqlite3_stmt *ins_log, *ins_expired, *upsert_flow, *find_flow;
 	size_t batch_max;
 	uint64_t batch_age_ns;
 	bool in_txn;
@@ -243,6 +250,7 @@ void store_free(struct store *s)
 	sqlite3_finalize(s->ins_log);
 	sqlite3_finalize(s->ins_expired);
 	sqlite3_finalize(s->upsert_flow);
+	sqlite3_finalize(s->find_flow);
 	sqlite3_close(s->db);
 	free(s);
 }
@@ -270,7 +278,8 @@ int store_open(const struct store_opts *opts, char *errbuf, size_t errlen, struc
 	if ((rc = exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")) < 0 ||
 	    (rc = migrate(s)) < 0 || (rc = prepare(s, sql_insert_log, &s->ins_log)) < 0 ||
 	    (rc = prepare(s, sql_insert_expired, &s->ins_expired)) < 0 ||
-	    (rc = prepare(s, sql_upsert_flow, &s->upsert_flow)) < 0)
+	    (rc = prepare(s, sql_upsert_flow, &s->upsert_flow)) < 0 ||
+	    (rc = prepare(s, sql_find_flow, &s->find_flow)) < 0)
 		goto out;
 	*ret = s;
 	return 0;
@@ -444,9 +453,72 @@ int store_upsert_flow(struct store *s, const struct store_flow *f)
 	sqlite3_bind_int64(st, 25, f->packets);
 	bind_int(st, 26, f->risk_score);
 	sqlite3_bind_int(st, 27, f->guessed);
+	sqlite3_bind_int64(st, 28, f->ts_first && f->ts_first < f->ts ? f->ts_first : f->ts);
 	sqlite3_bind_int(st, 40, known);
 	sqlite3_bind_int(st, 41, store_source_rank(f->source, f->guessed));
 	return run(s, st, &s->pending_flows);
+}
+
+static const char *col_text(sqlite3_stmt *st, int i)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+	return t ? (const char *)t : "";
+}
+
+static int col_int(sqlite3_stmt *st, int i)
+{
+	return sqlite3_column_type(st, i) == SQLITE_NULL ? -1 : sqlite3_column_int(st, i);
+}
+
+int store_find_flow(struct store *s, const char *flow_id, int64_t min_classified_at,
+		    store_flow_fn fn, void *arg)
+{
+	sqlite3_stmt *st = s->find_flow;
+	sqlite3_reset(st);
+	sqlite3_bind_text(st, 1, flow_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, min_classified_at);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		sqlite3_reset(st);
+		return -ENOENT;
+	}
+	if (rc != SQLITE_ROW) {
+		int rv = sql_err(s, s->db, rc);
+		sqlite3_reset(st);
+		return rv;
+	}
+	struct store_flow f = {
+	    .flow_id = col_text(st, 0),
+	    .ts_first = sqlite3_column_int64(st, 1),
+	    .ts = sqlite3_column_int64(st, 2),
+	    .l3_proto = col_text(st, 3),
+	    .protocol = col_text(st, 4),
+	    .src_address = col_text(st, 5),
+	    .src_port = col_int(st, 6),
+	    .dst_address = col_text(st, 7),
+	    .dst_port = col_int(st, 8),
+	    .app_name = col_text(st, 9),
+	    .app_category = col_text(st, 10),
+	    .app_confidence = col_int(st, 11),
+	    .detected_protocol = col_text(st, 12),
+	    .master_protocol = col_text(st, 13),
+	    .application_protocol = col_text(st, 14),
+	    .category = col_text(st, 15),
+	    .risk = col_text(st, 16),
+	    .confidence = col_text(st, 17),
+	    .metadata_json = col_text(st, 18),
+	    .engine = col_text(st, 19),
+	    .source = col_text(st, 20),
+	    .tls_sni = col_text(st, 21),
+	    .http_host = col_text(st, 22),
+	    .dns_query = col_text(st, 23),
+	    .packets = (uint32_t)sqlite3_column_int64(st, 25),
+	    .risk_score = col_int(st, 26),
+	    .guessed = sqlite3_column_int(st, 27) != 0,
+	};
+	fn(arg, &f, sqlite3_column_int64(st, 24));
+	sqlite3_reset(st);
+	return 0;
 }
 
 int store_flush(struct store *s)

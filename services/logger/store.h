@@ -61,6 +61,7 @@ struct store_flow {
 	int risk_score;
 	const char *tls_sni, *http_host, *dns_query;
 	uint32_t packets; /* added to packet_count */
+	int64_t ts_first; /* first packet of a coalesced observation; 0 (or > ts): ts */
 };
 
 /* An expired_flows row (conntrack DESTROY); raw is a one-line text rendering. */
@@ -113,6 +114,14 @@ int store_add_expired(struct store *s, const struct store_expired *e);
  * the stored flow is not classified); tls_sni/http_host/dns_query are otherwise only filled
  * when empty. A later unknown never overwrites; classified_at stays NULL for unknown flows. */
 int store_upsert_flow(struct store *s, const struct store_flow *f);
+
+/* Looks up a classified flow (classified_at >= min_classified_at, unix ns), pending rows of
+ * the open batch included, and calls fn with borrowed strings ("" for NULL, -1 for NULL
+ * integers) and classified_at. -ENOENT when there is none. Used for deny enrichment after a
+ * restart, when the in-memory flow table is empty. */
+typedef void (*store_flow_fn)(void *arg, const struct store_flow *f, int64_t classified_at);
+int store_find_flow(struct store *s, const char *flow_id, int64_t min_classified_at,
+		    store_flow_fn fn, void *arg);
 
 /* Commits the pending batch in one transaction (no-op when empty). On a failed commit the
  * batch is rolled back and counted in rows_lost. */

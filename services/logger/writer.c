@@ -1,0 +1,645 @@
+/* SQLite writer thread: entry -> dpi_flow upsert (coalesced) or enriched firewall_logs row. */
+#include "writer.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "common/duration.h"
+#include "common/flowtab.h"
+#include "common/log.h"
+#include "common/packet.h"
+#include "common/service.h"
+#include "entry.h"
+#include "hint.h"
+#include "lqueue.h"
+#include "lverdict.h"
+#include "store.h"
+
+#define TAG	     "writer"
+#define POP_MAX	     256
+#define EXPIRE_EVERY (1000ull * 1000 * 1000)
+#define PRUNE_WORK   2000
+
+/* One bidirectional flow in memory: its best verdict, and accept packets not yet upserted. */
+struct wflow {
+	struct rdpi_flowkey key;
+	struct lverdict *v;
+	int64_t classified_ts; /* unix ns when v was learnt */
+	uint8_t client_dir;
+	bool db_checked; /* SQLite fallback already consulted */
+	bool dirty;
+	bool improved; /* v got better since the last upsert */
+	uint32_t pending_packets;
+	int64_t pending_first, pending_last;
+	struct wflow *dprev, *dnext; /* dirty list */
+};
+
+struct writer {
+	struct writer_opts o;
+	struct store *st;
+	struct rdpi_flowtab *mem;
+	struct lqueue *q;
+	pthread_t thread;
+	bool running;
+	struct wflow *dirty_head;
+	size_t ndirty;
+	uint64_t dirty_since; /* monotonic ns of the oldest dirty flow */
+	int64_t clock;	      /* newest packet time (unix ns) */
+	uint64_t last_expire, last_prune;
+	struct writer_stats stats;
+};
+
+static void dirty_unlink(struct writer *w, struct wflow *f)
+{
+	if (!f->dirty)
+		return;
+	if (f->dprev)
+		f->dprev->dnext = f->dnext;
+	else
+		w->dirty_head = f->dnext;
+	if (f->dnext)
+		f->dnext->dprev = f->dprev;
+	f->dprev = f->dnext = NULL;
+	f->dirty = false;
+	w->ndirty--;
+}
+
+static void dirty_link(struct writer *w, struct wflow *f)
+{
+	if (f->dirty)
+		return;
+	if (w->ndirty == 0)
+		w->dirty_since = rdpi_monotonic_ns();
+	f->dirty = true;
+	f->dprev = NULL;
+	f->dnext = w->dirty_head;
+	if (w->dirty_head)
+		w->dirty_head->dprev = f;
+	w->dirty_head = f;
+	w->ndirty++;
+}
+
+static const char *l3_name(uint8_t l3)
+{
+	return l3 == 6 ? "ipv6" : "ipv4";
+}
+
+/* Writes a flow's pending packets (and its best verdict) as one improve-only upsert. */
+static void upsert_flow(struct writer *w, struct wflow *f)
+{
+	const struct rdpi_flowkey *k = &f->key;
+	char id[33], lo[RDPI_ADDR_STRLEN], hi[RDPI_ADDR_STRLEN], pbuf[16];
+	rdpi_flowkey_hex(k, id);
+	rdpi_addr_format(k->lo_addr, lo, sizeof(lo));
+	rdpi_addr_format(k->hi_addr, hi, sizeof(hi));
+	bool lo_client = f->client_dir == RDPI_FLOWKEY_DIR_LO_TO_HI;
+	bool ports = k->lo_port || k->hi_port;
+	const struct lverdict *v = lverdict_known(f->v) ? f->v : NULL;
+	struct store_flow sf = {
+	    .flow_id = id,
+	    .ts = f->pending_last,
+	    .ts_first = f->pending_first,
+	    .l3_proto = l3_name(k->l3),
+	    .protocol = rdpi_l4proto_name(k->l4proto, pbuf, sizeof(pbuf)),
+	    .src_address = lo_client ? lo : hi,
+	    .src_port = ports ? (lo_client ? k->lo_port : k->hi_port) : -1,
+	    .dst_address = lo_client ? hi : lo,
+	    .dst_port = ports ? (lo_client ? k->hi_port : k->lo_port) : -1,
+	    .app_confidence = -1,
+	    .risk_score = -1,
+	    .packets = f->pending_packets,
+	};
+	if (v) {
+		sf.ts = f->classified_ts > f->pending_last ? f->classified_ts : f->pending_last;
+		sf.app_name = v->app_name;
+		sf.app_category = v->app_category;
+		sf.app_confidence = v->app_confidence;
+		sf.detected_protocol = v->detected_protocol;
+		sf.master_protocol = v->master_protocol;
+		sf.application_protocol = v->application_protocol;
+		sf.category = v->category;
+		sf.risk = v->risk_json;
+		sf.confidence = v->confidence;
+		sf.metadata_json = v->metadata_json;
+		sf.engine = v->engine;
+		sf.source = v->source;
+		sf.guessed = v->guessed;
+		sf.risk_score = v->risk_score;
+		sf.tls_sni = v->tls_sni;
+		sf.http_host = v->http_host;
+		sf.dns_query = v->dns_query;
+	}
+	if (store_upsert_flow(w->st, &sf) < 0)
+		rdpi_counter_inc(&w->stats.write_errors);
+	f->pending_packets = 0;
+	f->pending_first = f->pending_last = 0;
+	f->improved = false;
+}
+
+static void publish(struct writer *w)
+{
+	const struct store_stats *ss = store_stats(w->st);
+	struct writer_stats *s = &w->stats;
+	rdpi_counter_set(&s->rows_firewall_logs, ss->logs_written);
+	rdpi_counter_set(&s->rows_dpi_flow, ss->flows_written);
+	rdpi_counter_set(&s->rows_expired_flows, ss->expired_written);
+	rdpi_counter_set(&s->commits, ss->commits);
+	rdpi_counter_set(&s->commit_errors, ss->commit_errors);
+	rdpi_counter_set(&s->rows_lost, ss->rows_lost);
+	rdpi_counter_set(&s->commit_us_last, ss->commit_ns_last / 1000);
+	rdpi_counter_set(&s->commit_us_max, ss->commit_ns_max / 1000);
+	rdpi_counter_set(&s->batch_last, ss->batch_last);
+	rdpi_counter_set(&s->batch_max, ss->batch_max);
+	rdpi_counter_set(&s->pruned_flows, ss->pruned_flows);
+	rdpi_counter_set(&s->pruned_expired, ss->pruned_expired);
+	struct rdpi_flowtab_stats ts;
+	rdpi_flowtab_stats(w->mem, &ts);
+	rdpi_counter_set(&s->mem_flows, ts.size);
+	rdpi_counter_set(&s->mem_flows_bytes, ts.bytes);
+	if (w->q)
+		rdpi_counter_set(&s->queue_depth, lqueue_depth(w->q));
+}
+
+int writer_flush(struct writer *w)
+{
+	while (w->dirty_head) {
+		struct wflow *f = w->dirty_head;
+		dirty_unlink(w, f);
+		upsert_flow(w, f);
+	}
+	int rv = store_flush(w->st);
+	publish(w);
+	return rv;
+}
+
+static void wflow_fini(void *value, void *arg)
+{
+	struct writer *w = arg;
+	struct wflow *f = value;
+	if (f->dirty) {
+		dirty_unlink(w, f);
+		upsert_flow(w, f);
+	}
+	lverdict_free(f->v);
+	f->v = NULL;
+}
+
+int writer_new(const struct writer_opts *opts, struct writer **ret)
+{
+	struct writer *w = calloc(1, sizeof(*w));
+	if (!w)
+		return -ENOMEM;
+	w->o = *opts;
+	w->st = opts->store;
+	if (!w->o.flow_limit)
+		w->o.flow_limit = 100000;
+	if (!w->o.flow_ttl_ns)
+		w->o.flow_ttl_ns = 3600ll * 1000000000ll;
+	if (!w->o.queue_limit)
+		w->o.queue_limit = 65536;
+	if (!w->o.batch_max)
+		w->o.batch_max = STORE_BATCH_MAX_DEFAULT;
+	if (!w->o.batch_age_ns)
+		w->o.batch_age_ns = STORE_BATCH_AGE_NS_DEFAULT;
+	if (!w->o.prune_every_ns)
+		w->o.prune_every_ns = 10ull * 1000 * 1000 * 1000;
+	struct rdpi_flowtab_opts to = {.limit = w->o.flow_limit,
+				       .ttl_ns = (uint64_t)w->o.flow_ttl_ns,
+				       .value_size = sizeof(struct wflow),
+				       .value_fini_fn = wflow_fini,
+				       .arg = w};
+	int rv = rdpi_flowtab_new(&to, &w->mem);
+	if (rv == 0)
+		rv = lqueue_new(w->o.queue_limit, &w->q);
+	if (rv < 0) {
+		rdpi_flowtab_free(w->mem);
+		free(w);
+		return rv;
+	}
+	*ret = w;
+	return 0;
+}
+
+/* Learns a verdict for the flow when it is better than what the table holds. */
+static void learn(struct writer *w, struct wflow *f, const struct lverdict *v, int64_t ts)
+{
+	if (!lverdict_known(v) || lverdict_rank(v) <= lverdict_rank(f->v))
+		return;
+	struct lverdict *c = lverdict_dup(v);
+	if (!c)
+		return;
+	lverdict_free(f->v);
+	f->v = c;
+	f->classified_ts = ts;
+	f->improved = true;
+}
+
+static void on_accept(struct writer *w, struct lentry *e)
+{
+	rdpi_counter_inc(&w->stats.accept_packets);
+	if (!e->has_key) {
+		rdpi_counter_inc(&w->stats.unkeyed);
+		return;
+	}
+	struct wflow *f = NULL;
+	bool created = false;
+	if (rdpi_flowtab_upsert(w->mem, &e->key, (uint64_t)w->clock, (void **)&f, &created) < 0) {
+		rdpi_counter_inc(&w->stats.write_errors);
+		return;
+	}
+	if (created)
+		f->key = e->key;
+	f->client_dir = (uint8_t)e->client_dir;
+	learn(w, f, e->v, (int64_t)e->ts_ns);
+	int64_t ts = (int64_t)e->ts_ns;
+	if (f->pending_packets == 0 || ts < f->pending_first)
+		f->pending_first = ts;
+	if (ts > f->pending_last)
+		f->pending_last = ts;
+	f->pending_packets++;
+	dirty_link(w, f);
+}
+
+struct found {
+	struct lverdict *v;
+	int64_t classified_at;
+};
+
+static void on_found(void *arg, const struct store_flow *sf, int64_t classified_at)
+{
+	struct found *fd = arg;
+	struct lverdict in = {
+	    .app_name = sf->app_name,
+	    .app_category = sf->app_category,
+	    .detected_protocol = sf->detected_protocol,
+	    .master_protocol = sf->master_protocol,
+	    .application_protocol = sf->application_protocol,
+	    .category = sf->category,
+	    .risk_json = sf->risk,
+	    .confidence = sf->confidence,
+	    .metadata_json = sf->metadata_json,
+	    .engine = sf->engine,
+	    .source = sf->source,
+	    .tls_sni = sf->tls_sni,
+	    .http_host = sf->http_host,
+	    .dns_query = sf->dns_query,
+	    .reason = "",
+	    .app_confidence = sf->app_confidence,
+	    .risk_score = sf->risk_score,
+	    .guessed = sf->guessed,
+	};
+	fd->v = lverdict_make(&in);
+	fd->classified_at = classified_at;
+}
+
+/* "a,b" from the stored JSON array text. */
+static void risk_list(const char *json, char *buf, size_t len)
+{
+	buf[0] = '\0';
+	if (!json || !json[0])
+		return;
+	json_t *a = json_loads(json, 0, NULL);
+	size_t off = 0, i;
+	json_t *it;
+	if (json_is_array(a))
+		json_array_foreach(a, i, it)
+		{
+			const char *s = json_string_value(it);
+			if (!s)
+				continue;
+			int n = snprintf(buf + off, len - off, "%s%s", off ? "," : "", s);
+			if (n < 0 || (size_t)n >= len - off)
+				break;
+			off += (size_t)n;
+		}
+	json_decref(a);
+}
+
+#define SET(dst, src) snprintf((dst), sizeof(dst), "%s", (src))
+
+static void fill_hint(struct hint_fields *h, const struct lverdict *v)
+{
+	SET(h->app, v->app_name);
+	SET(h->engine, v->engine);
+	SET(h->source, v->source);
+	SET(h->category, v->app_category);
+	SET(h->detected_protocol, v->detected_protocol);
+	SET(h->master_protocol, v->master_protocol);
+	SET(h->application_protocol, v->application_protocol);
+	SET(h->classification_category, v->category);
+	SET(h->classification_confidence, v->confidence);
+	risk_list(v->risk_json, h->risk, sizeof(h->risk));
+	SET(h->reason, v->reason);
+	SET(h->tls_sni, v->tls_sni);
+	SET(h->http_host, v->http_host);
+	SET(h->dns_query, v->dns_query);
+	if (v->app_confidence >= 0)
+		snprintf(h->confidence, sizeof(h->confidence), "%d", v->app_confidence);
+}
+
+void writer_format_age(int64_t ns, char *buf, size_t len)
+{
+	if (ns < 0)
+		ns = 0;
+	int64_t s = (ns + 500000000) / 1000000000;
+	rdpi_duration_format(s * 1000000000, buf, len);
+}
+
+/* The verdict a deny row gets: its own, else the flow's from memory, else from SQLite. */
+static const struct lverdict *deny_verdict(struct writer *w, struct lentry *e, int64_t *ret_age,
+					   struct lverdict **ret_owned)
+{
+	*ret_owned = NULL;
+	*ret_age = -1;
+	if (!e->has_key)
+		return lverdict_known(e->v) ? e->v : NULL;
+	int64_t ts = (int64_t)e->ts_ns;
+	struct wflow *f = rdpi_flowtab_lookup(w->mem, &e->key, (uint64_t)w->clock);
+	if (lverdict_known(e->v)) {
+		rdpi_counter_inc(&w->stats.deny_classified);
+		bool created = false;
+		if (!f && rdpi_flowtab_upsert(w->mem, &e->key, (uint64_t)w->clock, (void **)&f,
+					      &created) == 0 &&
+		    created) {
+			f->key = e->key;
+			f->client_dir = (uint8_t)e->client_dir;
+		}
+		if (f)
+			learn(w, f, e->v, ts);
+		return e->v;
+	}
+	if (f && lverdict_known(f->v) && ts - f->classified_ts <= w->o.flow_ttl_ns) {
+		rdpi_counter_inc(&w->stats.deny_enriched);
+		*ret_age = ts - f->classified_ts;
+		return f->v;
+	}
+	if (f && f->db_checked)
+		return NULL;
+	char id[33];
+	rdpi_flowkey_hex(&e->key, id);
+	struct found fd = {0};
+	int rv = store_find_flow(w->st, id, ts - w->o.flow_ttl_ns, on_found, &fd);
+	bool created = false;
+	if (!f && rdpi_flowtab_upsert(w->mem, &e->key, (uint64_t)w->clock, (void **)&f,
+				      &created) == 0 &&
+	    created) {
+		f->key = e->key;
+		f->client_dir = (uint8_t)e->client_dir;
+	}
+	if (f)
+		f->db_checked = true;
+	if (rv < 0 || !lverdict_known(fd.v)) {
+		lverdict_free(fd.v);
+		return NULL;
+	}
+	rdpi_counter_inc(&w->stats.deny_enriched_db);
+	*ret_age = ts - fd.classified_at;
+	if (f && !f->v) {
+		f->v = fd.v;
+		f->classified_ts = fd.classified_at;
+		return f->v;
+	}
+	*ret_owned = fd.v;
+	return fd.v;
+}
+
+static void on_deny(struct writer *w, struct lentry *e)
+{
+	char src[RDPI_ADDR_STRLEN] = "", dst[RDPI_ADDR_STRLEN] = "", pbuf[16], flags[40];
+	char hint[HINT_LEN_MAX];
+	struct lverdict *owned = NULL;
+	int64_t age = -1;
+	const struct lverdict *v = deny_verdict(w, e, &age, &owned);
+
+	struct hint_fields *h = calloc(1, sizeof(*h));
+	if (!h) {
+		lverdict_free(owned);
+		rdpi_counter_inc(&w->stats.write_errors);
+		return;
+	}
+	SET(h->tag, e->tag[0] ? e->tag : LENTRY_TAG_NETLINK);
+	if (v) {
+		fill_hint(h, v);
+		if (age >= 0) {
+			char label[320], a[48];
+			lverdict_label(v, label, sizeof(label));
+			writer_format_age(age, a, sizeof(a));
+			snprintf(h->text, sizeof(h->text),
+				 "denied packet matched prior %s flow classified %s ago", label, a);
+		}
+	}
+	if (hint_build(h, hint, sizeof(hint)) < 0)
+		hint[0] = '\0';
+	free(h);
+
+	if (e->l3) {
+		rdpi_addr_format(e->src, src, sizeof(src));
+		rdpi_addr_format(e->dst, dst, sizeof(dst));
+	}
+	struct store_log l = {
+	    .ts = (int64_t)e->ts_ns,
+	    .zone_from = e->pfx.zone_from,
+	    .zone_to = e->pfx.zone_to,
+	    .rule_name = e->pfx.rule_name,
+	    .action = hint_action_name(e->pfx.action),
+	    .src_address = src,
+	    .src_port = e->has_ports ? e->sport : -1,
+	    .dst_address = dst,
+	    .dst_port = e->has_ports ? e->dport : -1,
+	    .protocol = e->l3 ? rdpi_l4proto_name(e->l4proto, pbuf, sizeof(pbuf)) : NULL,
+	    .tcp_flags = e->has_tcp_flags ? lentry_tcp_flags(e->tcp_flags, flags, sizeof(flags))
+					  : NULL,
+	    .l3_proto = e->l3 ? l3_name(e->l3) : NULL,
+	    .in_iface = e->in_iface,
+	    .out_iface = e->out_iface,
+	    .packet_bytes = e->packet_bytes,
+	    .hint = hint,
+	    .dpi_confidence = -1,
+	    .expired_age_seconds = -1,
+	    .expired_bytes = -1,
+	    .dpi_risk_score = -1,
+	};
+	if (v) {
+		l.dpi_app = v->app_name;
+		l.dpi_category = v->app_category;
+		l.dpi_tls_sni = v->tls_sni;
+		l.dpi_http_host = v->http_host;
+		l.dpi_dns_query = v->dns_query;
+		l.dpi_confidence = v->app_confidence;
+		l.dpi_source = v->source;
+		l.dpi_risk_score = v->risk_score;
+	}
+	if (store_add_log(w->st, &l) < 0)
+		rdpi_counter_inc(&w->stats.write_errors);
+	else
+		rdpi_counter_inc(&w->stats.deny_rows);
+	lverdict_free(owned);
+}
+
+static void housekeeping(struct writer *w, bool force)
+{
+	uint64_t mono = rdpi_monotonic_ns();
+	if (force || w->ndirty + store_pending(w->st) >= w->o.batch_max ||
+	    (w->ndirty && mono - w->dirty_since >= w->o.batch_age_ns) ||
+	    store_maybe_flush(w->st, mono) != 0)
+		writer_flush(w);
+	else if (store_pending(w->st))
+		store_maybe_flush(w->st, mono);
+	if (mono - w->last_expire >= EXPIRE_EVERY) {
+		w->last_expire = mono;
+		rdpi_flowtab_expire(w->mem, (uint64_t)w->clock, 4096);
+		publish(w);
+	}
+	if (mono - w->last_prune >= w->o.prune_every_ns) {
+		w->last_prune = mono;
+		int64_t now = w->o.offline ? w->clock : (int64_t)(time(NULL)) * 1000000000ll;
+		writer_flush(w);
+		if (store_prune(w->st, now, w->o.flow_ttl_ns, PRUNE_WORK, w->o.dpi_flow_limit,
+				NULL) < 0 ||
+		    store_prune_expired(w->st, now, w->o.expired_ttl_ns, PRUNE_WORK,
+					w->o.expired_limit, NULL) < 0)
+			rdpi_log(LOG_WARNING, TAG, "retention failed: %s", store_errmsg(w->st));
+		publish(w);
+	}
+}
+
+void writer_process(struct writer *w, struct lentry *e)
+{
+	rdpi_counter_inc(&w->stats.entries);
+	if ((int64_t)e->ts_ns > w->clock)
+		w->clock = (int64_t)e->ts_ns;
+	if (e->pfx.action == HINT_ACTION_ACCEPT)
+		on_accept(w, e);
+	else
+		on_deny(w, e);
+	lentry_free(e);
+}
+
+static void *writer_main(void *arg)
+{
+	struct writer *w = arg;
+	struct lentry *batch[POP_MAX];
+	for (;;) {
+		/* read before popping: once stopping, producers are done and the queue is
+		 * closed, so an empty pop means drained */
+		bool stopping = !__atomic_load_n(&w->running, __ATOMIC_ACQUIRE);
+		size_t n = lqueue_pop_timed(w->q, batch, POP_MAX, 50000);
+		for (size_t i = 0; i < n; i++)
+			writer_process(w, batch[i]);
+		housekeeping(w, false);
+		if (n == 0 && stopping)
+			break;
+	}
+	housekeeping(w, true);
+	return NULL;
+}
+
+int writer_start(struct writer *w)
+{
+	w->running = true;
+	w->last_expire = w->last_prune = rdpi_monotonic_ns();
+	int rv = pthread_create(&w->thread, NULL, writer_main, w);
+	if (rv) {
+		w->running = false;
+		return -rv;
+	}
+	return 0;
+}
+
+void writer_stop(struct writer *w)
+{
+	if (!w)
+		return;
+	if (w->thread) {
+		__atomic_store_n(&w->running, false, __ATOMIC_RELEASE);
+		lqueue_close(w->q);
+		pthread_join(w->thread, NULL);
+		w->thread = 0;
+	} else {
+		writer_flush(w);
+	}
+}
+
+int writer_submit(struct writer *w, struct lentry *e, bool wait)
+{
+	int rv = wait ? lqueue_push_wait(w->q, e) : lqueue_push(w->q, e);
+	if (rv < 0) {
+		rdpi_counter_inc(&w->stats.queue_drops);
+		lentry_free(e);
+		return -ENOSPC;
+	}
+	return 0;
+}
+
+void writer_free(struct writer *w)
+{
+	if (!w)
+		return;
+	writer_stop(w);
+	/* the table's fini callback writes any flow still dirty, then commit */
+	rdpi_flowtab_free(w->mem);
+	w->mem = NULL;
+	store_flush(w->st);
+	lqueue_free(w->q);
+	free(w);
+}
+
+int writer_register(struct writer *w, struct rdpi_counters *reg)
+{
+	struct writer_stats *s = &w->stats;
+	const struct {
+		const char *name;
+		struct rdpi_counter *c;
+		enum rdpi_counter_kind kind;
+		const char *help;
+	} t[] = {
+	    {"writer_entries", &s->entries, RDPI_COUNTER, "entries processed by the writer"},
+	    {"writer_queue_drops", &s->queue_drops, RDPI_COUNTER,
+	     "records dropped because the writer queue was full"},
+	    {"writer_queue_depth", &s->queue_depth, RDPI_GAUGE, "entries waiting for the writer"},
+	    {"accept_packets", &s->accept_packets, RDPI_COUNTER, "accept packets folded into dpi_flow"},
+	    {"accept_unkeyed", &s->unkeyed, RDPI_COUNTER, "accept packets without a flow key"},
+	    {"deny_rows", &s->deny_rows, RDPI_COUNTER, "firewall_logs rows queued"},
+	    {"deny_enriched", &s->deny_enriched, RDPI_COUNTER,
+	     "deny rows enriched from the in-memory flow table"},
+	    {"deny_enriched_db", &s->deny_enriched_db, RDPI_COUNTER,
+	     "deny rows enriched from dpi_flow in SQLite"},
+	    {"deny_classified", &s->deny_classified, RDPI_COUNTER, "deny rows with their own verdict"},
+	    {"write_errors", &s->write_errors, RDPI_COUNTER, "failed store calls"},
+	    {"rows_firewall_logs", &s->rows_firewall_logs, RDPI_COUNTER,
+	     "firewall_logs rows committed"},
+	    {"rows_dpi_flow", &s->rows_dpi_flow, RDPI_COUNTER, "dpi_flow upserts committed"},
+	    {"rows_expired_flows", &s->rows_expired_flows, RDPI_COUNTER,
+	     "expired_flows rows committed"},
+	    {"commits", &s->commits, RDPI_COUNTER, "transactions committed"},
+	    {"commit_errors", &s->commit_errors, RDPI_COUNTER, "failed commits"},
+	    {"rows_lost", &s->rows_lost, RDPI_COUNTER, "rows rolled back by failed commits"},
+	    {"commit_us_last", &s->commit_us_last, RDPI_GAUGE, "last commit latency (us)"},
+	    {"commit_us_max", &s->commit_us_max, RDPI_GAUGE, "max commit latency (us)"},
+	    {"batch_last", &s->batch_last, RDPI_GAUGE, "rows in the last transaction"},
+	    {"batch_max", &s->batch_max, RDPI_GAUGE, "most rows in one transaction"},
+	    {"pruned_dpi_flow", &s->pruned_flows, RDPI_COUNTER, "dpi_flow rows pruned"},
+	    {"pruned_expired_flows", &s->pruned_expired, RDPI_COUNTER,
+	     "expired_flows rows pruned"},
+	    {"writer_flows", &s->mem_flows, RDPI_GAUGE, "flows in the in-memory verdict table"},
+	    {"writer_flows_bytes", &s->mem_flows_bytes, RDPI_GAUGE,
+	     "bytes of the in-memory verdict table"},
+	};
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		int rv = rdpi_counters_register(reg, t[i].name, NULL, t[i].kind, t[i].help, t[i].c);
+		if (rv < 0)
+			return rv;
+	}
+	return 0;
+}
+
+const struct writer_stats *writer_stats(const struct writer *w)
+{
+	return &w->stats;
+}
