@@ -31,10 +31,10 @@ int budget_new(const struct budget_opts *opts, struct budget **ret)
 	if (!b)
 		return -ENOMEM;
 	b->first = opts->first_payload_packets ? opts->first_payload_packets : 10;
-	struct rdpi_flowtab_opts to = {
-	    .limit = opts->flow_limit ? opts->flow_limit : 100000,
-	    .ttl_ns = opts->flow_ttl_ns ? opts->flow_ttl_ns : 3600ull * 1000000000ull,
-	    .value_size = sizeof(struct bflow)};
+	struct rdpi_flowtab_opts to = {.limit = opts->flow_limit ? opts->flow_limit : 100000,
+				       .ttl_ns = opts->flow_ttl_ns ? opts->flow_ttl_ns
+								   : 3600ull * 1000000000ull,
+				       .value_size = sizeof(struct bflow)};
 	int rv = rdpi_flowtab_new(&to, &b->t);
 	if (rv < 0) {
 		free(b);

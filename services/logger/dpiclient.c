@@ -24,7 +24,9 @@
 struct dpiclient {
 	struct dpiclient_opts o;
 	struct rdpi_rpc_client *cl;
-	struct lqueue *q;
+	/* one queue per worker, chosen by flow: a flow's packets reach the classifier in order
+	 * even with several batches in flight */
+	struct lqueue *q[WORKERS_MAX];
 	pthread_t workers[WORKERS_MAX];
 	unsigned nworkers;
 	struct rdpi_ratelimit rl;
@@ -68,11 +70,15 @@ int dpiclient_new(const struct dpiclient_opts *opts, struct dpiclient **ret)
 		dc->o.linger_us = 2000;
 	if (!dc->o.queue_limit)
 		dc->o.queue_limit = 4096;
-	int rv = lqueue_new(dc->o.queue_limit, &dc->q);
+	size_t per = dc->o.queue_limit / dc->o.inflight;
+	int rv = 0;
+	for (unsigned i = 0; rv == 0 && i < dc->o.inflight; i++)
+		rv = lqueue_new(per ? per : 1, &dc->q[i]);
 	if (rv == 0)
 		rv = rdpi_rpc_client_new(dc->o.url, NULL, &dc->cl);
 	if (rv < 0) {
-		lqueue_free(dc->q);
+		for (unsigned i = 0; i < dc->o.inflight; i++)
+			lqueue_free(dc->q[i]);
 		free(dc);
 		return rv;
 	}
@@ -157,15 +163,22 @@ static void run_batch(struct dpiclient *dc, struct lentry **items, size_t n)
 		hand_off(dc, items[i]);
 }
 
+struct worker_arg {
+	struct dpiclient *dc;
+	struct lqueue *q;
+};
+
 static void *worker_main(void *arg)
 {
-	struct dpiclient *dc = arg;
+	struct worker_arg *wa = arg;
+	struct dpiclient *dc = wa->dc;
+	struct lqueue *q = wa->q;
+	free(wa);
 	struct lentry *items[BATCH_HARDMAX];
 	for (;;) {
-		size_t n = lqueue_pop(dc->q, items, dc->o.batch_max, dc->o.linger_us);
+		size_t n = lqueue_pop(q, items, dc->o.batch_max, dc->o.linger_us);
 		if (n == 0)
 			break; /* closed and drained */
-		rdpi_counter_set(&dc->stats.queue_depth, lqueue_depth(dc->q));
 		run_batch(dc, items, n);
 	}
 	return NULL;
@@ -174,8 +187,16 @@ static void *worker_main(void *arg)
 int dpiclient_start(struct dpiclient *dc)
 {
 	for (unsigned i = 0; i < dc->o.inflight; i++) {
-		int rv = pthread_create(&dc->workers[i], NULL, worker_main, dc);
+		struct worker_arg *wa = malloc(sizeof(*wa));
+		if (!wa) {
+			dpiclient_stop(dc);
+			return -ENOMEM;
+		}
+		wa->dc = dc;
+		wa->q = dc->q[i];
+		int rv = pthread_create(&dc->workers[i], NULL, worker_main, wa);
 		if (rv) {
+			free(wa);
 			dpiclient_stop(dc);
 			return -rv;
 		}
@@ -188,7 +209,8 @@ void dpiclient_stop(struct dpiclient *dc)
 {
 	if (!dc)
 		return;
-	lqueue_close(dc->q);
+	for (unsigned i = 0; i < dc->o.inflight; i++)
+		lqueue_close(dc->q[i]);
 	for (unsigned i = 0; i < dc->nworkers; i++)
 		pthread_join(dc->workers[i], NULL);
 	dc->nworkers = 0;
@@ -202,16 +224,19 @@ void dpiclient_free(struct dpiclient *dc)
 	dpiclient_stop(dc);
 	/* anything left (workers never started): written without DPI */
 	struct lentry *e;
-	while (lqueue_pop_timed(dc->q, &e, 1, 0) == 1)
-		hand_off(dc, e);
-	lqueue_free(dc->q);
+	for (unsigned i = 0; i < dc->o.inflight; i++) {
+		while (lqueue_pop_timed(dc->q[i], &e, 1, 0) == 1)
+			hand_off(dc, e);
+		lqueue_free(dc->q[i]);
+	}
 	rdpi_rpc_client_free(dc->cl);
 	free(dc);
 }
 
 int dpiclient_submit(struct dpiclient *dc, struct lentry *e, bool wait)
 {
-	int rv = wait ? lqueue_push_wait(dc->q, e) : lqueue_push(dc->q, e);
+	struct lqueue *q = dc->q[rdpi_flowkey_hash(&e->key) % dc->o.inflight];
+	int rv = wait ? lqueue_push_wait(q, e) : lqueue_push(q, e);
 	if (rv < 0) {
 		rdpi_counter_inc(&dc->stats.queue_drops);
 		return -ENOSPC;
@@ -226,7 +251,11 @@ static uint64_t connected_fn(void *arg)
 
 static uint64_t depth_fn(void *arg)
 {
-	return lqueue_depth(arg);
+	struct dpiclient *dc = arg;
+	uint64_t n = 0;
+	for (unsigned i = 0; i < dc->o.inflight; i++)
+		n += lqueue_depth(dc->q[i]);
+	return n;
 }
 
 int dpiclient_register(struct dpiclient *dc, struct rdpi_counters *reg)
@@ -261,7 +290,7 @@ int dpiclient_register(struct dpiclient *dc, struct rdpi_counters *reg)
 			return rv;
 	}
 	int rv = rdpi_counters_register_fn(reg, "dpi_queue_depth", NULL, RDPI_GAUGE,
-					   "candidates waiting for a batch", depth_fn, dc->q);
+					   "candidates waiting for a batch", depth_fn, dc);
 	if (rv == 0)
 		rv = rdpi_counters_register_fn(reg, "dpi_connected", NULL, RDPI_GAUGE,
 					       "1 when the classifier connection is up",

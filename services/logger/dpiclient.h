@@ -17,29 +17,28 @@ struct writer;
 struct dpiclient;
 
 struct dpiclient_opts {
-	const char *url;     /* NNG URL of the classifier (see dpiclient_url()) */
-	uint32_t timeout_ms; /* per batch; 0 -> 500 */
-	unsigned inflight;   /* worker threads = batches in flight; 0 -> 4 */
-	unsigned batch_max;  /* packets per batch; 0 -> 64 */
-	uint32_t linger_us;  /* wait for a batch to fill; 0 -> 2000 */
-	size_t queue_limit;  /* candidates waiting; 0 -> 4096 */
-	bool wait;	     /* offline input: hand-off to the writer waits instead of dropping */
+	const char *url;       /* NNG URL of the classifier (see dpiclient_url()) */
+	uint32_t timeout_ms;   /* per batch; 0 -> 500 */
+	unsigned inflight;     /* worker threads = batches in flight; 0 -> 4 */
+	unsigned batch_max;    /* packets per batch; 0 -> 64 */
+	uint32_t linger_us;    /* wait for a batch to fill; 0 -> 2000 */
+	size_t queue_limit;    /* candidates waiting; 0 -> 4096 */
+	bool wait;	       /* offline input: hand-off to the writer waits instead of dropping */
 	struct budget *budget; /* flows the classifier calls final stop being candidates */
 	struct writer *writer;
 };
 
 struct dpiclient_stats {
-	struct rdpi_counter queue_drops;  /* candidates sent on without DPI: queue full */
-	struct rdpi_counter batches;	  /* ClassifyBatch calls */
-	struct rdpi_counter packets;	  /* packets sent */
-	struct rdpi_counter classified;	  /* results with an application label */
-	struct rdpi_counter finals;	  /* results that closed a flow's budget */
-	struct rdpi_counter errors;	  /* failed calls (any status) */
-	struct rdpi_counter timeouts;	  /* ... DEADLINE_EXCEEDED */
-	struct rdpi_counter unavailable;  /* ... UNAVAILABLE: classifier down */
-	struct rdpi_counter undelivered;  /* packets whose call failed (written without DPI) */
+	struct rdpi_counter queue_drops; /* candidates sent on without DPI: queue full */
+	struct rdpi_counter batches;	 /* ClassifyBatch calls */
+	struct rdpi_counter packets;	 /* packets sent */
+	struct rdpi_counter classified;	 /* results with an application label */
+	struct rdpi_counter finals;	 /* results that closed a flow's budget */
+	struct rdpi_counter errors;	 /* failed calls (any status) */
+	struct rdpi_counter timeouts;	 /* ... DEADLINE_EXCEEDED */
+	struct rdpi_counter unavailable; /* ... UNAVAILABLE: classifier down */
+	struct rdpi_counter undelivered; /* packets whose call failed (written without DPI) */
 	struct rdpi_counter latency_us_total, latency_us_max, latency_us_last;
-	struct rdpi_counter queue_depth;
 	struct rdpi_counter connected;
 };
 

@@ -32,7 +32,8 @@ struct lentry {
 	uint8_t l4proto; /* IPPROTO_* */
 	bool has_ports;
 	bool has_tcp_flags;
-	uint8_t tcp_flags; /* FIN 0x01 SYN 0x02 RST 0x04 PSH 0x08 ACK 0x10 URG 0x20 ECE 0x40 CWR 0x80 */
+	uint8_t
+	    tcp_flags; /* FIN 0x01 SYN 0x02 RST 0x04 PSH 0x08 ACK 0x10 URG 0x20 ECE 0x40 CWR 0x80 */
 	uint16_t sport, dport;
 	uint8_t src[16], dst[16]; /* IPv4 stored IPv4-mapped, as rdpi_addr_parse() does */
 	uint32_t packet_bytes;	  /* IP length of the original packet */

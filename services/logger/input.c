@@ -18,8 +18,8 @@
 #include "entry.h"
 #include "logger.h"
 
-#define TAG	      "input"
-#define IFCACHE	      64
+#define TAG	       "input"
+#define IFCACHE	       64
 #define LINE_MAX_BYTES 65536
 
 struct ifname_cache {

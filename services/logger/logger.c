@@ -196,8 +196,8 @@ int logger_register(struct logger *lg, struct rdpi_counters *reg)
 					       lg->budget);
 	if (rv == 0)
 		rv = rdpi_counters_register_fn(reg, "budget_limit_hits", NULL, RDPI_COUNTER,
-					       "budget table inserts at its limit",
-					       budget_limit_fn, lg->budget);
+					       "budget table inserts at its limit", budget_limit_fn,
+					       lg->budget);
 	if (rv == 0)
 		rv = rdpi_counters_register_fn(reg, "budget_skipped", NULL, RDPI_COUNTER,
 					       "payload packets past the budget or of final flows",

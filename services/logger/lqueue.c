@@ -107,8 +107,8 @@ static size_t take_locked(struct lqueue *q, struct lentry **out, size_t max)
 	return n;
 }
 
-static size_t pop(struct lqueue *q, struct lentry **out, size_t max, bool forever,
-		  uint32_t wait_us, uint32_t linger_us)
+static size_t pop(struct lqueue *q, struct lentry **out, size_t max, bool forever, uint32_t wait_us,
+		  uint32_t linger_us)
 {
 	struct timespec dl;
 	int rc = 0;

@@ -9,16 +9,41 @@
 
 #include "store.h"
 
-enum { F_APP, F_APPCAT, F_DET, F_MASTER, F_APPPROTO, F_CAT, F_RISK, F_CONF, F_META,
-       F_ENGINE, F_SOURCE, F_SNI, F_HOST, F_QUERY, F_REASON, F__N };
+enum {
+	F_APP,
+	F_APPCAT,
+	F_DET,
+	F_MASTER,
+	F_APPPROTO,
+	F_CAT,
+	F_RISK,
+	F_CONF,
+	F_META,
+	F_ENGINE,
+	F_SOURCE,
+	F_SNI,
+	F_HOST,
+	F_QUERY,
+	F_REASON,
+	F__N
+};
 
 static const char **field(struct lverdict *v, int i)
 {
-	const char **f[F__N] = {&v->app_name,	  &v->app_category, &v->detected_protocol,
-				&v->master_protocol, &v->application_protocol,
-				&v->category,	  &v->risk_json,    &v->confidence,
-				&v->metadata_json, &v->engine,	    &v->source,
-				&v->tls_sni,	  &v->http_host,    &v->dns_query,
+	const char **f[F__N] = {&v->app_name,
+				&v->app_category,
+				&v->detected_protocol,
+				&v->master_protocol,
+				&v->application_protocol,
+				&v->category,
+				&v->risk_json,
+				&v->confidence,
+				&v->metadata_json,
+				&v->engine,
+				&v->source,
+				&v->tls_sni,
+				&v->http_host,
+				&v->dns_query,
 				&v->reason};
 	return f[i];
 }
@@ -93,12 +118,21 @@ struct lverdict *lverdict_from_result(const Routerd__Dpi__V1__ClassifyResult *r)
 								    : ""));
 		meta = dump_compact(o);
 	}
-	const char *s[F__N] = {r->appname,	      r->appcategory, r->detectedprotocol,
-			       r->masterprotocol,     r->applicationprotocol,
-			       r->category,	      risk ? risk : "",
-			       r->confidence,	      meta ? meta : "",
-			       r->engine,	      r->source,      r->tlssni,
-			       r->httphost,	      r->dnsquery,    r->reason};
+	const char *s[F__N] = {r->appname,
+			       r->appcategory,
+			       r->detectedprotocol,
+			       r->masterprotocol,
+			       r->applicationprotocol,
+			       r->category,
+			       risk ? risk : "",
+			       r->confidence,
+			       meta ? meta : "",
+			       r->engine,
+			       r->source,
+			       r->tlssni,
+			       r->httphost,
+			       r->dnsquery,
+			       r->reason};
 	struct lverdict nums = {.app_confidence = r->appconfidence,
 				.risk_score = r->riskscore,
 				.guessed = r->guessed,

@@ -105,8 +105,7 @@ static const struct rdpi_cfg_key keys[] = {
       "NFLOG copy range (nftables snaplen) and bytes sent to the classifier"),
     K("acceptSampleRate", RDPI_CFG_INT, 1, 1000000, "1", accept_sample_rate,
       "applied in nftables (numgen random mod N == 0 on the accept log rule)"),
-    K("dpiInFlight", RDPI_CFG_INT, 1, 32, "4", dpi_in_flight,
-      "ClassifyBatch calls in flight"),
+    K("dpiInFlight", RDPI_CFG_INT, 1, 32, "4", dpi_in_flight, "ClassifyBatch calls in flight"),
     K("dpiQueueLimit", RDPI_CFG_INT, 16, 1000000, "4096", dpi_queue_limit,
       "DPI candidates waiting; beyond, packets are logged without DPI (counted)"),
     K("writerQueueLimit", RDPI_CFG_INT, 16, 10000000, "65536", writer_queue_limit,
@@ -118,13 +117,14 @@ static const struct rdpi_cfg_key keys[] = {
       "netlink receive buffer (SO_RCVBUFFORCE when permitted)"),
     K("nflogRecvBuffer", RDPI_CFG_SIZE, 65536, 67108864, "256k", nflog_recv_buffer,
       "userspace buffer per recv (>= the kernel batch)"),
-    K("nflogFlushTimeout", RDPI_CFG_DURATION, 10000000, 10000000000, "100ms",
-      nflog_flush_timeout, "kernel flushes a partial NFLOG batch after this"),
+    K("nflogFlushTimeout", RDPI_CFG_DURATION, 10000000, 10000000000, "100ms", nflog_flush_timeout,
+      "kernel flushes a partial NFLOG batch after this"),
     K("nflogQThreshold", RDPI_CFG_INT, 0, 65535, "0", nflog_qthreshold,
       "packets per NFLOG batch (0: kernel default)"),
 };
 #undef K
-static const struct rdpi_cfg_section section = {"firewallLog", keys, sizeof(keys) / sizeof(keys[0])};
+static const struct rdpi_cfg_section section = {"firewallLog", keys,
+						sizeof(keys) / sizeof(keys[0])};
 static const char *const known_sections[] = {"classifier", "agent",   "firewallLog",
 					     "flows",	   "console", NULL};
 
@@ -211,13 +211,14 @@ static int load_config(struct opts *o, struct lcfg *cfg, char *err, size_t errle
 
 static void usage(FILE *out)
 {
-	fprintf(out,
-		"usage: " PROG " [daemon|selftest|help] [flags]\n"
-		"  daemon    read NFLOG (or --pcap / --input-file), classify the first payload\n"
-		"            packets of each flow through the classifier, keep firewall-logs.db\n"
-		"            (default); serves Status on --ipc and /v1/status, /metrics on --socket\n"
-		"  selftest  write four synthetic records to --path and print {\"ok\":true,...}\n"
-		"flags:\n");
+	fprintf(
+	    out,
+	    "usage: " PROG " [daemon|selftest|help] [flags]\n"
+	    "  daemon    read NFLOG (or --pcap / --input-file), classify the first payload\n"
+	    "            packets of each flow through the classifier, keep firewall-logs.db\n"
+	    "            (default); serves Status on --ipc and /v1/status, /metrics on --socket\n"
+	    "  selftest  write four synthetic records to --path and print {\"ok\":true,...}\n"
+	    "flags:\n");
 	rdpi_flags_usage(out, flags, NFLAGS);
 }
 
@@ -265,7 +266,8 @@ static enum rdpi_status h_status(void *arg, struct rdpi_call *call, const Protob
 	st->name = a->cfg->name;
 	st->version = RDPI_VERSION;
 	st->path = a->cfg->path;
-	st->nfloggroup = a->cfg->pcap[0] || a->cfg->input_file[0] ? 0 : (uint32_t)a->cfg->nflog_group;
+	st->nfloggroup =
+	    a->cfg->pcap[0] || a->cfg->input_file[0] ? 0 : (uint32_t)a->cfg->nflog_group;
 	st->dpisocket = a->cfg->dpi_socket;
 	st->dpiurl = a->dpi_url;
 	st->input = (char *)input_describe(a->in);

@@ -119,7 +119,8 @@ int selftest_run(const struct selftest_opts *o, FILE *out)
 	hl = rdpi_synth_client_hello("routerd-selftest.example", "h2,http/1.1", hello,
 				     sizeof(hello));
 	len = rdpi_synth_tcp_packet(CLIENT, 40001, SERVER, 443, 1000, hello, hl, pkt, sizeof(pkt));
-	struct lentry *e2 = len ? entry(ts + 1000, "routerd firewall forward deny ", pkt, len) : NULL;
+	struct lentry *e2 =
+	    len ? entry(ts + 1000, "routerd firewall forward deny ", pkt, len) : NULL;
 	if (e2)
 		e2->v = classify(o, pkt, len);
 

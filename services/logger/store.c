@@ -69,7 +69,12 @@ static const char sql_insert_expired[] =
 	"(CASE dpi_flow.source WHEN 'ndpi-agent' THEN (CASE WHEN dpi_flow.guessed THEN 3 ELSE 6 "  \
 	"END) WHEN 'builtin-payload' THEN 5 WHEN 'dns-cache' THEN 4 WHEN 'sni-cache' THEN 4 "      \
 	"WHEN 'port-fallback' THEN 2 ELSE 0 END)"
-#define R	 "(?40 AND (dpi_flow.classified_at IS NULL OR ?41 > " OLD_RANK "))"
+/* ... or: an unknown answer fills a row that has no answer at all (so it reads "unknown" with
+ * its source instead of nothing), and never anything else */
+#define R                                                                                          \
+	"((?40 AND (dpi_flow.classified_at IS NULL OR ?41 > " OLD_RANK ")) OR "                    \
+	"(dpi_flow.app_name IS NULL AND dpi_flow.classified_at IS NULL AND "                       \
+	"excluded.app_name IS NOT NULL))"
 #define LABEL(c) c " = CASE WHEN " R " THEN excluded." c " ELSE dpi_flow." c " END, "
 #define HOST(c)                                                                                    \
 	c " = COALESCE(CASE WHEN " R " THEN excluded." c " END, dpi_flow." c ", excluded." c "), "

@@ -100,7 +100,7 @@ static void upsert_flow(struct writer *w, struct wflow *f)
 	rdpi_addr_format(k->hi_addr, hi, sizeof(hi));
 	bool lo_client = f->client_dir == RDPI_FLOWKEY_DIR_LO_TO_HI;
 	bool ports = k->lo_port || k->hi_port;
-	const struct lverdict *v = lverdict_known(f->v) ? f->v : NULL;
+	const struct lverdict *v = f->v;
 	struct store_flow sf = {
 	    .flow_id = id,
 	    .ts = f->pending_last,
@@ -116,7 +116,8 @@ static void upsert_flow(struct writer *w, struct wflow *f)
 	    .packets = f->pending_packets,
 	};
 	if (v) {
-		sf.ts = f->classified_ts > f->pending_last ? f->classified_ts : f->pending_last;
+		if (lverdict_known(v) && f->classified_ts > sf.ts)
+			sf.ts = f->classified_ts;
 		sf.app_name = v->app_name;
 		sf.app_category = v->app_category;
 		sf.app_confidence = v->app_confidence;
@@ -229,7 +230,9 @@ int writer_new(const struct writer_opts *opts, struct writer **ret)
 /* Learns a verdict for the flow when it is better than what the table holds. */
 static void learn(struct writer *w, struct wflow *f, const struct lverdict *v, int64_t ts)
 {
-	if (!lverdict_known(v) || lverdict_rank(v) <= lverdict_rank(f->v))
+	/* an unknown answer is kept only while nothing better is known (so the row says
+	 * "unknown" with its source instead of nothing); a known one must outrank */
+	if (!v || (f->v && lverdict_rank(v) <= lverdict_rank(f->v)))
 		return;
 	struct lverdict *c = lverdict_dup(v);
 	if (!c)
@@ -364,8 +367,9 @@ static const struct lverdict *deny_verdict(struct writer *w, struct lentry *e, i
 	if (lverdict_known(e->v)) {
 		rdpi_counter_inc(&w->stats.deny_classified);
 		bool created = false;
-		if (!f && rdpi_flowtab_upsert(w->mem, &e->key, (uint64_t)w->clock, (void **)&f,
-					      &created) == 0 &&
+		if (!f &&
+		    rdpi_flowtab_upsert(w->mem, &e->key, (uint64_t)w->clock, (void **)&f,
+					&created) == 0 &&
 		    created) {
 			f->key = e->key;
 			f->client_dir = (uint8_t)e->client_dir;
@@ -386,8 +390,8 @@ static const struct lverdict *deny_verdict(struct writer *w, struct lentry *e, i
 	struct found fd = {0};
 	int rv = store_find_flow(w->st, id, ts - w->o.flow_ttl_ns, on_found, &fd);
 	bool created = false;
-	if (!f && rdpi_flowtab_upsert(w->mem, &e->key, (uint64_t)w->clock, (void **)&f,
-				      &created) == 0 &&
+	if (!f &&
+	    rdpi_flowtab_upsert(w->mem, &e->key, (uint64_t)w->clock, (void **)&f, &created) == 0 &&
 	    created) {
 		f->key = e->key;
 		f->client_dir = (uint8_t)e->client_dir;
@@ -453,8 +457,8 @@ static void on_deny(struct writer *w, struct lentry *e)
 	    .dst_address = dst,
 	    .dst_port = e->has_ports ? e->dport : -1,
 	    .protocol = e->l3 ? rdpi_l4proto_name(e->l4proto, pbuf, sizeof(pbuf)) : NULL,
-	    .tcp_flags = e->has_tcp_flags ? lentry_tcp_flags(e->tcp_flags, flags, sizeof(flags))
-					  : NULL,
+	    .tcp_flags =
+		e->has_tcp_flags ? lentry_tcp_flags(e->tcp_flags, flags, sizeof(flags)) : NULL,
 	    .l3_proto = e->l3 ? l3_name(e->l3) : NULL,
 	    .in_iface = e->in_iface,
 	    .out_iface = e->out_iface,
@@ -603,14 +607,16 @@ int writer_register(struct writer *w, struct rdpi_counters *reg)
 	    {"writer_queue_drops", &s->queue_drops, RDPI_COUNTER,
 	     "records dropped because the writer queue was full"},
 	    {"writer_queue_depth", &s->queue_depth, RDPI_GAUGE, "entries waiting for the writer"},
-	    {"accept_packets", &s->accept_packets, RDPI_COUNTER, "accept packets folded into dpi_flow"},
+	    {"accept_packets", &s->accept_packets, RDPI_COUNTER,
+	     "accept packets folded into dpi_flow"},
 	    {"accept_unkeyed", &s->unkeyed, RDPI_COUNTER, "accept packets without a flow key"},
 	    {"deny_rows", &s->deny_rows, RDPI_COUNTER, "firewall_logs rows queued"},
 	    {"deny_enriched", &s->deny_enriched, RDPI_COUNTER,
 	     "deny rows enriched from the in-memory flow table"},
 	    {"deny_enriched_db", &s->deny_enriched_db, RDPI_COUNTER,
 	     "deny rows enriched from dpi_flow in SQLite"},
-	    {"deny_classified", &s->deny_classified, RDPI_COUNTER, "deny rows with their own verdict"},
+	    {"deny_classified", &s->deny_classified, RDPI_COUNTER,
+	     "deny rows with their own verdict"},
 	    {"write_errors", &s->write_errors, RDPI_COUNTER, "failed store calls"},
 	    {"rows_firewall_logs", &s->rows_firewall_logs, RDPI_COUNTER,
 	     "firewall_logs rows committed"},
@@ -625,8 +631,7 @@ int writer_register(struct writer *w, struct rdpi_counters *reg)
 	    {"batch_last", &s->batch_last, RDPI_GAUGE, "rows in the last transaction"},
 	    {"batch_max", &s->batch_max, RDPI_GAUGE, "most rows in one transaction"},
 	    {"pruned_dpi_flow", &s->pruned_flows, RDPI_COUNTER, "dpi_flow rows pruned"},
-	    {"pruned_expired_flows", &s->pruned_expired, RDPI_COUNTER,
-	     "expired_flows rows pruned"},
+	    {"pruned_expired_flows", &s->pruned_expired, RDPI_COUNTER, "expired_flows rows pruned"},
 	    {"writer_flows", &s->mem_flows, RDPI_GAUGE, "flows in the in-memory verdict table"},
 	    {"writer_flows_bytes", &s->mem_flows_bytes, RDPI_GAUGE,
 	     "bytes of the in-memory verdict table"},

@@ -15,26 +15,26 @@ struct store;
 struct writer;
 
 struct writer_opts {
-	struct store *store;	  /* used only from the writer thread; owned by the caller */
-	size_t flow_limit;	  /* in-memory verdict table; 0 -> 100000 */
-	int64_t flow_ttl_ns;	  /* verdict age for deny enrichment and dpi_flow retention */
-	size_t dpi_flow_limit;	  /* dpi_flow rows kept (0: no limit) */
-	int64_t expired_ttl_ns;	  /* expired_flows retention (0: none) */
-	size_t expired_limit;	  /* expired_flows rows kept (0: no limit) */
-	size_t queue_limit;	  /* entries waiting for the writer; 0 -> 65536 */
-	size_t batch_max;	  /* rows per transaction; 0 -> 512 */
-	uint64_t batch_age_ns;	  /* 0 -> 250 ms */
-	uint64_t prune_every_ns;  /* 0 -> 10 s */
-	bool offline;		  /* file input: retention clock is the newest packet time */
+	struct store *store;	 /* used only from the writer thread; owned by the caller */
+	size_t flow_limit;	 /* in-memory verdict table; 0 -> 100000 */
+	int64_t flow_ttl_ns;	 /* verdict age for deny enrichment and dpi_flow retention */
+	size_t dpi_flow_limit;	 /* dpi_flow rows kept (0: no limit) */
+	int64_t expired_ttl_ns;	 /* expired_flows retention (0: none) */
+	size_t expired_limit;	 /* expired_flows rows kept (0: no limit) */
+	size_t queue_limit;	 /* entries waiting for the writer; 0 -> 65536 */
+	size_t batch_max;	 /* rows per transaction; 0 -> 512 */
+	uint64_t batch_age_ns;	 /* 0 -> 250 ms */
+	uint64_t prune_every_ns; /* 0 -> 10 s */
+	bool offline;		 /* file input: retention clock is the newest packet time */
 };
 
 struct writer_stats {
-	struct rdpi_counter entries;	    /* entries processed */
-	struct rdpi_counter queue_drops;    /* entries dropped: writer queue full */
-	struct rdpi_counter accept_packets; /* accept packets folded into dpi_flow */
-	struct rdpi_counter unkeyed;	    /* accept packets without a flow key (not IP) */
-	struct rdpi_counter deny_rows;	    /* firewall_logs rows queued */
-	struct rdpi_counter deny_enriched;  /* deny rows enriched from the in-memory table */
+	struct rdpi_counter entries;	      /* entries processed */
+	struct rdpi_counter queue_drops;      /* entries dropped: writer queue full */
+	struct rdpi_counter accept_packets;   /* accept packets folded into dpi_flow */
+	struct rdpi_counter unkeyed;	      /* accept packets without a flow key (not IP) */
+	struct rdpi_counter deny_rows;	      /* firewall_logs rows queued */
+	struct rdpi_counter deny_enriched;    /* deny rows enriched from the in-memory table */
 	struct rdpi_counter deny_enriched_db; /* ... from SQLite (after a restart) */
 	struct rdpi_counter deny_classified;  /* deny rows with their own verdict */
 	struct rdpi_counter write_errors;     /* store calls that failed */
