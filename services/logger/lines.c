@@ -531,7 +531,7 @@ static int jname(json_t *o, const char *const *keys, char *buf, size_t len, char
 		 size_t errlen)
 {
 	struct jfield f = jget(o, keys);
-	const char *s;
+	const char *s = NULL;
 	if (!f.v)
 		return 0;
 	if (jstring(f, &s, err, errlen) < 0)
@@ -546,7 +546,7 @@ static int json_addr(json_t *o, const char *const *keys, const char *what, uint8
 		     int *l3, char *err, size_t errlen)
 {
 	struct jfield f = jget(o, keys);
-	const char *s;
+	const char *s = NULL;
 	if (!f.v)
 		return fail(err, errlen, "json: missing %s", what);
 	if (jstring(f, &s, err, errlen) < 0)
@@ -595,7 +595,7 @@ static int json_proto(json_t *o, uint8_t *ret, char *err, size_t errlen)
 static int json_family(json_t *o, int *ret, char *err, size_t errlen)
 {
 	struct jfield f = jget(o, JKEYS("l3_proto"));
-	const char *s;
+	const char *s = NULL;
 	json_int_t v;
 	*ret = 0;
 	if (f.v) {
