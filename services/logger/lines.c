@@ -640,7 +640,7 @@ static int json_tcp_flags(json_t *o, struct lentry *e, char *err, size_t errlen)
 		return 0;
 	}
 	if (f.v) {
-		const char *s;
+		const char *s = NULL;
 		if (jstring(f, &s, err, errlen) < 0)
 			return -EINVAL;
 		struct span w = {s, 0};
