@@ -11,7 +11,7 @@ PKGS=(
   libmicrohttpd-dev libjansson-dev libssl-dev
   libndpi-dev
   libnetfilter-log-dev libnetfilter-conntrack-dev libpcap-dev
-  curl nftables iproute2
+  curl nftables iproute2 openssl
 )
 
 missing=()

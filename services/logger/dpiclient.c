@@ -258,9 +258,8 @@ static uint64_t depth_fn(void *arg)
 	return n;
 }
 
-int dpiclient_register(struct dpiclient *dc, struct rdpi_counters *reg)
+static int register_stats(struct dpiclient_stats *s, struct rdpi_counters *reg)
 {
-	struct dpiclient_stats *s = &dc->stats;
 	const struct {
 		const char *name;
 		struct rdpi_counter *c;
@@ -289,8 +288,29 @@ int dpiclient_register(struct dpiclient *dc, struct rdpi_counters *reg)
 		if (rv < 0)
 			return rv;
 	}
-	int rv = rdpi_counters_register_fn(reg, "dpi_queue_depth", NULL, RDPI_GAUGE,
-					   "candidates waiting for a batch", depth_fn, dc);
+	return 0;
+}
+
+int dpiclient_register_disabled(struct rdpi_counters *reg)
+{
+	static struct dpiclient_stats zero;
+	static struct rdpi_counter zero_gauge;
+	int rv = register_stats(&zero, reg);
+	if (rv == 0)
+		rv = rdpi_counters_register(reg, "dpi_queue_depth", NULL, RDPI_GAUGE,
+					    "candidates waiting for a batch", &zero_gauge);
+	if (rv == 0)
+		rv = rdpi_counters_register(reg, "dpi_connected", NULL, RDPI_GAUGE,
+					    "1 when the classifier connection is up", &zero_gauge);
+	return rv;
+}
+
+int dpiclient_register(struct dpiclient *dc, struct rdpi_counters *reg)
+{
+	int rv = register_stats(&dc->stats, reg);
+	if (rv == 0)
+		rv = rdpi_counters_register_fn(reg, "dpi_queue_depth", NULL, RDPI_GAUGE,
+					       "candidates waiting for a batch", depth_fn, dc);
 	if (rv == 0)
 		rv = rdpi_counters_register_fn(reg, "dpi_connected", NULL, RDPI_GAUGE,
 					       "1 when the classifier connection is up",

@@ -59,6 +59,8 @@ void dpiclient_stop(struct dpiclient *dc);
 int dpiclient_submit(struct dpiclient *dc, struct lentry *e, bool wait);
 
 int dpiclient_register(struct dpiclient *dc, struct rdpi_counters *reg);
+/* The same names as zeros, for a logger running without DPI. */
+int dpiclient_register_disabled(struct rdpi_counters *reg);
 const struct dpiclient_stats *dpiclient_stats(const struct dpiclient *dc);
 
 #endif

@@ -374,7 +374,9 @@ void input_free(struct input *in)
 int input_register(struct input *in, struct rdpi_counters *reg)
 {
 	static struct nflogrd_stats zero; /* reported as 0 when NFLOG is not the input */
-	const struct nflogrd_stats *ns = in->nflog ? nflogrd_stats(in->nflog) : &zero;
+	static struct input_stats zero_in;
+	const struct nflogrd_stats *ns = in && in->nflog ? nflogrd_stats(in->nflog) : &zero;
+	struct input_stats *is = in ? &in->stats : &zero_in;
 	const struct {
 		const char *name;
 		const struct rdpi_counter *c;
@@ -390,10 +392,10 @@ int input_register(struct input *in, struct rdpi_counters *reg)
 	    {"nflog_parse_errors", &ns->parse_errors, "malformed NFLOG messages"},
 	    {"nflog_nl_errors", &ns->nl_errors, "netlink error messages"},
 	    {"nflog_no_seq", &ns->no_seq, "packets without a sequence number"},
-	    {"input_lines", &in->stats.lines, "text lines read"},
-	    {"input_line_errors", &in->stats.line_errors, "text lines that did not parse"},
-	    {"input_lines_skipped", &in->stats.lines_skipped, "blank or comment lines"},
-	    {"input_pcap_packets", &in->stats.pcap_packets, "packets read from --pcap"},
+	    {"input_lines", &is->lines, "text lines read"},
+	    {"input_line_errors", &is->line_errors, "text lines that did not parse"},
+	    {"input_lines_skipped", &is->lines_skipped, "blank or comment lines"},
+	    {"input_pcap_packets", &is->pcap_packets, "packets read from --pcap"},
 	};
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		int rv = rdpi_counters_register(reg, t[i].name, NULL, RDPI_COUNTER, t[i].help,
@@ -406,5 +408,5 @@ int input_register(struct input *in, struct rdpi_counters *reg)
 
 const char *input_describe(const struct input *in)
 {
-	return in->desc;
+	return in ? in->desc : "none (--nflog-group 0 without --input-file or --pcap)";
 }

@@ -39,8 +39,9 @@ int input_start(struct input *in);
 void input_stop(struct input *in);
 void input_free(struct input *in);
 
-/* NFLOG counters under nflog_* plus input counters. */
+/* NFLOG counters under nflog_* plus input counters (zeros when in is NULL: no input). */
 int input_register(struct input *in, struct rdpi_counters *reg);
+/* "NFLOG group 1", ...; in may be NULL (no input). */
 const char *input_describe(const struct input *in);
 
 #endif

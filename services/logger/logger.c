@@ -208,8 +208,8 @@ int logger_register(struct logger *lg, struct rdpi_counters *reg)
 					       lg);
 	if (rv == 0)
 		rv = writer_register(lg->writer, reg);
-	if (rv == 0 && lg->dc)
-		rv = dpiclient_register(lg->dc, reg);
+	if (rv == 0)
+		rv = lg->dc ? dpiclient_register(lg->dc, reg) : dpiclient_register_disabled(reg);
 	return rv;
 }
 

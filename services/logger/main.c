@@ -359,7 +359,13 @@ static int cmd_daemon(struct opts *o)
 	struct rdpi_httpshim *shim = NULL;
 	char err[512] = "";
 	int rv = 0;
-	bool offline = c->pcap[0] || c->input_file[0] || c->nflog_group == 0;
+	/* --nflog-group 0 reads stdin only when asked to (--input-file - or an explicit
+	 * --input-format): under a supervisor stdin is /dev/null, and the logger then just
+	 * serves its status until the conntrack side or an operator needs it */
+	bool stdin_lines =
+	    c->nflog_group == 0 && !c->pcap[0] && !c->input_file[0] && o->format_explicit;
+	bool idle = c->nflog_group == 0 && !c->pcap[0] && !c->input_file[0] && !stdin_lines;
+	bool offline = c->pcap[0] || c->input_file[0] || stdin_lines;
 
 	if (c->dpi_socket[0] && !dpiclient_url(c->dpi_socket, a.dpi_url, sizeof(a.dpi_url))) {
 		fprintf(stderr, PROG ": --dpi-socket too long\n");
@@ -404,11 +410,11 @@ static int cmd_daemon(struct opts *o)
 		io.pcap_path = c->pcap;
 	else if (c->input_file[0])
 		io.lines_path = c->input_file;
-	else if (c->nflog_group == 0)
+	else if (stdin_lines)
 		io.lines_path = "-";
-	else
+	else if (!idle)
 		io.nflog = &no;
-	if ((rv = input_open(&io, err, sizeof(err), &a.in)) < 0) {
+	if (!idle && (rv = input_open(&io, err, sizeof(err), &a.in)) < 0) {
 		rdpi_log(LOG_ERR, TAG, "%s", err);
 		goto out;
 	}
@@ -447,7 +453,7 @@ static int cmd_daemon(struct opts *o)
 			goto out;
 		}
 	}
-	if ((rv = logger_start(a.lg)) < 0 || (rv = input_start(a.in)) < 0) {
+	if ((rv = logger_start(a.lg)) < 0 || (a.in && (rv = input_start(a.in)) < 0)) {
 		rdpi_log(LOG_ERR, TAG, "cannot start threads: %s", strerror(-rv));
 		goto out;
 	}

@@ -1,0 +1,836 @@
+/* End-to-end test (root): real traffic cli -> gw -> srv through three network namespaces, an
+ * nftables forward chain in gw that logs to NFLOG, routerd-firewall-logger reading it and a
+ * real routerd-dpi-classifier; checks dpi_flow / firewall_logs rows and the loss counters.
+ * Skips cleanly when not root or when network namespaces are unavailable. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sched.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include <jansson.h>
+#include <sqlite3.h>
+
+/* Addresses (private range, only inside our namespaces). */
+#define CLI_ADDR "10.231.1.2"
+#define GW_CLI	 "10.231.1.1"
+#define GW_SRV	 "10.231.2.1"
+#define SRV_ADDR "10.231.2.2"
+
+#define HTTP_HOST  "e2e-http.example"
+#define TLS_SNI	   "e2e-tls.example"
+#define DNS_NAME   "e2e-dns.example"
+#define DENY_PORT  9999
+#define DENY_SPORT 45999
+
+#define SKIP_MSG "skipped: needs root and network namespaces"
+
+enum { NS_CLI, NS_GW, NS_SRV, NS__COUNT };
+static const char *const ns_role[NS__COUNT] = {[NS_CLI] = "cli", [NS_GW] = "gw", [NS_SRV] = "srv"};
+_Static_assert(sizeof(ns_role) / sizeof(ns_role[0]) == NS__COUNT, "ns_role");
+
+#define MAX_CHILDREN 8
+
+struct e2e {
+	char ns[NS__COUNT][48];
+	bool created[NS__COUNT];
+	char dir[64];
+	unsigned group;
+	pid_t children[MAX_CHILDREN]; /* servers, SIGKILLed in teardown */
+	int nchildren;
+	pid_t classifier, logger;
+	char logger_bin[PATH_MAX], classifier_bin[PATH_MAX];
+	char lsock[128], lipc[160], lerr[128], db[128];
+	char csock[128], cipc[160], cerr[128];
+};
+
+/* ---- helpers ------------------------------------------------------------------------------ */
+
+static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int sh(const char *fmt, ...)
+{
+	char cmd[4096];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	int rc = system(cmd);
+	if (rc != 0)
+		print_message("command failed (%d): %s\n", rc, cmd);
+	return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+/* Shell command with stdout captured; its exit code. */
+static int run(char *out, size_t outlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int run(char *out, size_t outlen, const char *fmt, ...)
+{
+	char cmd[4096];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	FILE *p = popen(cmd, "r");
+	if (!p)
+		return -1;
+	size_t n = fread(out, 1, outlen - 1, p);
+	out[n] = '\0';
+	int rc = pclose(p);
+	return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+static void print_file(const char *path)
+{
+	char line[1024];
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f))
+		print_message("  | %s", line);
+	fclose(f);
+}
+
+static int enter_ns(const char *ns)
+{
+	char path[128];
+	snprintf(path, sizeof(path), "/var/run/netns/%s", ns);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	int rc = setns(fd, CLONE_NEWNET) == 0 ? 0 : -errno;
+	close(fd);
+	return rc;
+}
+
+/* In a fresh child: die with the parent, enter ns, stdio to /dev/null (stderr to errpath). */
+static void child_prepare(const char *ns, const char *errpath, int deathsig)
+{
+	prctl(PR_SET_PDEATHSIG, deathsig);
+	if (enter_ns(ns) < 0)
+		_exit(126);
+	int null = open("/dev/null", O_RDWR);
+	int err = open(errpath ? errpath : "/dev/null", O_WRONLY | O_CREAT | O_APPEND, 0644);
+	if (null >= 0) {
+		dup2(null, 0);
+		dup2(null, 1);
+		close(null);
+	}
+	if (err >= 0) {
+		dup2(err, 2);
+		close(err);
+	}
+}
+
+static pid_t ns_spawn(const char *ns, const char *const *argv, const char *errpath, int deathsig)
+{
+	pid_t pid = fork();
+	if (pid != 0)
+		return pid;
+	child_prepare(ns, errpath, deathsig);
+	execvp(argv[0], (char *const *)argv);
+	_exit(127);
+}
+
+/* waitpid with a deadline: exit status, 128+signal, or -1 (then SIGKILLed and reaped). */
+static int wait_exit(pid_t pid, int timeout_ms)
+{
+	int st;
+	for (int i = 0; i < timeout_ms / 10; i++) {
+		pid_t r = waitpid(pid, &st, WNOHANG);
+		if (r == pid)
+			return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+		if (r < 0)
+			return -1;
+		usleep(10000);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, &st, 0);
+	return -1;
+}
+
+static int wait_for_socket(const char *path, pid_t pid, int timeout_ms)
+{
+	for (int i = 0; i < timeout_ms / 10; i++) {
+		struct stat st;
+		if (stat(path, &st) == 0 && S_ISSOCK(st.st_mode))
+			return 0;
+		if (waitpid(pid, NULL, WNOHANG) == pid)
+			return -ECHILD;
+		usleep(10000);
+	}
+	return -ETIMEDOUT;
+}
+
+static void add_child(struct e2e *t, pid_t pid)
+{
+	assert_true(pid > 0);
+	assert_true(t->nchildren < MAX_CHILDREN);
+	t->children[t->nchildren++] = pid;
+}
+
+/* Waits for the ready byte a forked server writes after bind(); 0 or -1. */
+static int wait_ready(int fd)
+{
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	char c;
+	int rc = poll(&p, 1, 5000) == 1 && read(fd, &c, 1) == 1 ? 0 : -1;
+	close(fd);
+	return rc;
+}
+
+/* ---- DNS ---------------------------------------------------------------------------------- */
+
+static size_t dns_query(const char *name, uint16_t id, uint8_t *buf, size_t cap)
+{
+	size_t o = 12;
+	memset(buf, 0, 12);
+	buf[0] = (uint8_t)(id >> 8);
+	buf[1] = (uint8_t)id;
+	buf[2] = 0x01; /* RD */
+	buf[5] = 1;    /* QDCOUNT */
+	for (const char *p = name; *p;) {
+		const char *dot = strchr(p, '.');
+		size_t n = dot ? (size_t)(dot - p) : strlen(p);
+		if (n == 0 || n > 63 || o + n + 6 > cap)
+			return 0;
+		buf[o++] = (uint8_t)n;
+		memcpy(buf + o, p, n);
+		o += n;
+		p += n + (dot ? 1 : 0);
+	}
+	buf[o++] = 0;
+	memcpy(buf + o, (const uint8_t[]){0, 1, 0, 1}, 4); /* A IN */
+	return o + 4;
+}
+
+/* Answers every query on udp/53 with one A record (SRV_ADDR); runs until killed. */
+static void dns_server(int ready)
+{
+	int s = socket(AF_INET, SOCK_DGRAM, 0);
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(53)};
+	if (s < 0 || bind(s, (struct sockaddr *)&sa, sizeof(sa)) != 0)
+		_exit(1);
+	if (write(ready, "r", 1) != 1)
+		_exit(1);
+	close(ready);
+	for (;;) {
+		uint8_t b[600];
+		struct sockaddr_in from;
+		socklen_t fl = sizeof(from);
+		ssize_t n = recvfrom(s, b, sizeof(b) - 16, 0, (struct sockaddr *)&from, &fl);
+		if (n < 12)
+			continue;
+		/* skip the question name */
+		size_t o = 12;
+		while (o < (size_t)n && b[o] != 0)
+			o += (size_t)b[o] + 1;
+		o += 5;
+		if (o > (size_t)n)
+			continue;
+		b[2] = 0x81; /* QR RD */
+		b[3] = 0x80; /* RA */
+		b[6] = 0;
+		b[7] = 1; /* ANCOUNT */
+		memset(b + 8, 0, 4);
+		static const uint8_t ans[] = {0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4};
+		memcpy(b + o, ans, sizeof(ans));
+		o += sizeof(ans);
+		struct in_addr a;
+		inet_pton(AF_INET, SRV_ADDR, &a);
+		memcpy(b + o, &a, 4);
+		o += 4;
+		sendto(s, b, o, 0, (struct sockaddr *)&from, fl);
+	}
+}
+
+/* A minimal HTTP/1.0 responder on tcp/80; runs until killed. */
+static void http_server(int ready)
+{
+	int s = socket(AF_INET, SOCK_STREAM, 0);
+	int one = 1;
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(80)};
+	setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (s < 0 || bind(s, (struct sockaddr *)&sa, sizeof(sa)) != 0 || listen(s, 16) != 0)
+		_exit(1);
+	if (write(ready, "r", 1) != 1)
+		_exit(1);
+	close(ready);
+	static const char resp[] = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
+				   "Content-Length: 3\r\nConnection: close\r\n\r\nok\n";
+	for (;;) {
+		int c = accept(s, NULL, NULL);
+		if (c < 0)
+			continue;
+		struct timeval tv = {.tv_sec = 2};
+		setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		char req[4096];
+		size_t got = 0;
+		while (got < sizeof(req) - 1) {
+			ssize_t n = read(c, req + got, sizeof(req) - 1 - got);
+			if (n <= 0)
+				break;
+			got += (size_t)n;
+			req[got] = '\0';
+			if (strstr(req, "\r\n\r\n"))
+				break;
+		}
+		if (write(c, resp, sizeof(resp) - 1) < 0) {
+			/* the client went away: nothing to do */
+		}
+		shutdown(c, SHUT_WR);
+		close(c);
+	}
+}
+
+/* Forks a server function inside ns and waits until it is bound. */
+static void start_server(struct e2e *t, const char *ns, void (*fn)(int ready))
+{
+	int p[2];
+	assert_int_equal(pipe(p), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(p[0]);
+		child_prepare(ns, NULL, SIGKILL);
+		fn(p[1]);
+		_exit(0);
+	}
+	close(p[1]);
+	add_child(t, pid);
+	assert_int_equal(wait_ready(p[0]), 0);
+}
+
+/* Runs fn in a child inside ns; its exit code. */
+static int in_ns(const char *ns, int (*fn)(void *), void *arg)
+{
+	pid_t pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (enter_ns(ns) < 0)
+			_exit(126);
+		_exit(fn(arg));
+	}
+	return wait_exit(pid, 20000);
+}
+
+/* Sends a DNS query for DNS_NAME to the server, retries; 0 when an answer came back. */
+static int dns_client(void *arg)
+{
+	int s = socket(AF_INET, SOCK_DGRAM, 0);
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(53)};
+	inet_pton(AF_INET, SRV_ADDR, &sa.sin_addr);
+	struct timeval tv = {.tv_sec = 1};
+	setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	uint8_t q[512], r[600];
+	size_t ql = dns_query(DNS_NAME, 0x4242, q, sizeof(q));
+	if (s < 0 || ql == 0 || connect(s, (struct sockaddr *)&sa, sizeof(sa)) != 0)
+		return 2;
+	for (int i = 0; i < 5; i++) {
+		if (send(s, q, ql, 0) != (ssize_t)ql)
+			continue;
+		ssize_t n = recv(s, r, sizeof(r), 0);
+		if (n >= 12 && r[0] == 0x42 && r[1] == 0x42 && (r[2] & 0x80) && r[7] == 1)
+			return 0;
+	}
+	return 1;
+}
+
+/* One UDP datagram to the denied port. */
+static int deny_client(void *arg)
+{
+	int s = socket(AF_INET, SOCK_DGRAM, 0);
+	struct sockaddr_in src = {.sin_family = AF_INET, .sin_port = htons(DENY_SPORT)};
+	struct sockaddr_in dst = {.sin_family = AF_INET, .sin_port = htons(DENY_PORT)};
+	inet_pton(AF_INET, SRV_ADDR, &dst.sin_addr);
+	if (s < 0 || bind(s, (struct sockaddr *)&src, sizeof(src)) != 0)
+		return 2;
+	static const char msg[] = "routerd-e2e deny probe";
+	return sendto(s, msg, sizeof(msg) - 1, 0, (struct sockaddr *)&dst, sizeof(dst)) ==
+		       (ssize_t)(sizeof(msg) - 1)
+		   ? 0
+		   : 1;
+}
+
+/* A TCP connect to SRV_ADDR:port from inside srv (readiness of openssl s_server). */
+static int tcp_probe(void *arg)
+{
+	int port = *(const int *)arg;
+	for (int i = 0; i < 100; i++) {
+		int s = socket(AF_INET, SOCK_STREAM, 0);
+		struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+		inet_pton(AF_INET, SRV_ADDR, &sa.sin_addr);
+		int rc = connect(s, (struct sockaddr *)&sa, sizeof(sa));
+		close(s);
+		if (rc == 0)
+			return 0;
+		usleep(50000);
+	}
+	return 1;
+}
+
+/* ---- logger status ------------------------------------------------------------------------ */
+
+static bool stat_get(json_t *root, const char *key, unsigned long long *ret)
+{
+	json_t *v = json_object_get(json_object_get(root, "stats"), key);
+	if (json_is_integer(v)) {
+		*ret = (unsigned long long)json_integer_value(v);
+		return true;
+	}
+	if (json_is_string(v)) {
+		char *end;
+		errno = 0;
+		unsigned long long x = strtoull(json_string_value(v), &end, 10);
+		if (errno || *end)
+			return false;
+		*ret = x;
+		return true;
+	}
+	return false;
+}
+
+/* GET /v1/status of the logger, parsed; NULL on failure. */
+static json_t *logger_status(const struct e2e *t, char *raw, size_t rawlen)
+{
+	if (run(raw, rawlen, "curl -s --max-time 5 --unix-socket '%s' http://unix/v1/status",
+		t->lsock) != 0)
+		return NULL;
+	return json_loads(raw, 0, NULL);
+}
+
+/* ---- database ----------------------------------------------------------------------------- */
+
+/* The last query db_int() ran (for failure messages). */
+static char last_sql[2048];
+
+static long long db_int(const char *db, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static long long db_int(const char *db, const char *fmt, ...)
+{
+	char *sql = last_sql;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(last_sql, sizeof(last_sql), fmt, ap);
+	va_end(ap);
+	sqlite3 *h = NULL;
+	sqlite3_stmt *st = NULL;
+	long long v = -1;
+	if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+		print_message("sqlite open %s: %s\n", db, h ? sqlite3_errmsg(h) : "?");
+		goto out;
+	}
+	sqlite3_busy_timeout(h, 2000);
+	if (sqlite3_prepare_v2(h, sql, -1, &st, NULL) != SQLITE_OK) {
+		print_message("sqlite prepare \"%s\": %s\n", sql, sqlite3_errmsg(h));
+		goto out;
+	}
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+out:
+	sqlite3_finalize(st);
+	sqlite3_close(h);
+	return v;
+}
+
+static void db_dump(const char *db, const char *sql)
+{
+	sqlite3 *h = NULL;
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(h, sql, -1, &st, NULL) != SQLITE_OK) {
+		print_message("cannot run %s on %s\n", sql, db);
+		goto out;
+	}
+	print_message("%s:\n", sql);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		char line[4096];
+		size_t o = 0;
+		for (int i = 0; i < sqlite3_column_count(st) && o < sizeof(line) - 1; i++) {
+			const unsigned char *v = sqlite3_column_text(st, i);
+			if (v)
+				o += (size_t)snprintf(line + o, sizeof(line) - o, "%s=%s ",
+						      sqlite3_column_name(st, i), (const char *)v);
+		}
+		line[o < sizeof(line) ? o : sizeof(line) - 1] = '\0';
+		print_message("  %s\n", line);
+	}
+out:
+	sqlite3_finalize(st);
+	sqlite3_close(h);
+}
+
+#define expect_rows(db, min, ...)                                                                  \
+	do {                                                                                       \
+		long long n_ = db_int(db, __VA_ARGS__);                                            \
+		if (n_ < (min)) {                                                                  \
+			db_dump(db, "SELECT * FROM dpi_flow");                                     \
+			db_dump(db, "SELECT * FROM firewall_logs");                                \
+			fail_msg("%lld rows (want >= %d) for: %s", n_, (int)(min), last_sql);      \
+		}                                                                                  \
+	} while (0)
+
+/* ---- fixture ------------------------------------------------------------------------------ */
+
+static void find_binaries(struct e2e *t)
+{
+	char build[PATH_MAX];
+	const char *b = getenv("RDPI_BINARY_DIR");
+	if (b && *b) {
+		snprintf(build, sizeof(build), "%s", b);
+	} else {
+		/* <build>/services/logger/logger_test_e2e */
+		ssize_t n = readlink("/proc/self/exe", build, sizeof(build) - 1);
+		build[n > 0 ? n : 0] = '\0';
+		for (int up = 0; up < 3; up++) {
+			char *s = strrchr(build, '/');
+			if (s)
+				*s = '\0';
+		}
+	}
+	snprintf(t->logger_bin, sizeof(t->logger_bin),
+		 "%.*s/services/logger/routerd-firewall-logger", (int)(sizeof(build) - 48), build);
+	snprintf(t->classifier_bin, sizeof(t->classifier_bin),
+		 "%.*s/services/classifier/routerd-dpi-classifier", (int)(sizeof(build) - 48),
+		 build);
+}
+
+static int e2e_setup(void **state)
+{
+	struct e2e *t = calloc(1, sizeof(*t));
+	if (!t)
+		return -1;
+	long pid = (long)getpid();
+	for (int i = 0; i < NS__COUNT; i++)
+		snprintf(t->ns[i], sizeof(t->ns[i]), "rdpie2e-%s-%ld", ns_role[i], pid);
+	t->group = 4000 + (unsigned)(pid % 1000);
+	find_binaries(t);
+	*state = t;
+	return 0;
+}
+
+static void stop(pid_t *pid, int sig, int timeout_ms)
+{
+	if (*pid > 0) {
+		kill(*pid, sig);
+		wait_exit(*pid, timeout_ms);
+	}
+	*pid = 0;
+}
+
+static int e2e_teardown(void **state)
+{
+	struct e2e *t = *state;
+	char cmd[256];
+	if (!t)
+		return 0;
+	stop(&t->logger, SIGTERM, 5000);
+	stop(&t->classifier, SIGTERM, 5000);
+	for (int i = 0; i < t->nchildren; i++)
+		stop(&t->children[i], SIGKILL, 5000);
+	for (int i = 0; i < NS__COUNT; i++) {
+		if (!t->created[i])
+			continue;
+		snprintf(cmd, sizeof(cmd), "ip netns del '%s'", t->ns[i]);
+		if (system(cmd) != 0)
+			fprintf(stderr, "cleanup failed: %s\n", cmd);
+	}
+	if (t->dir[0]) {
+		if (getenv("RDPI_KEEP_TMP")) {
+			fprintf(stderr, "kept %s\n", t->dir);
+		} else {
+			snprintf(cmd, sizeof(cmd), "rm -rf '%s'", t->dir);
+			if (system(cmd) != 0)
+				fprintf(stderr, "cleanup failed: %s\n", cmd);
+		}
+	}
+	free(t);
+	*state = NULL;
+	return 0;
+}
+
+static void topology(struct e2e *t)
+{
+	const char *c = t->ns[NS_CLI], *g = t->ns[NS_GW], *s = t->ns[NS_SRV];
+	long pid = (long)getpid();
+	char cli_if[16], gwc_if[16], gws_if[16], srv_if[16];
+	snprintf(cli_if, sizeof(cli_if), "rc%lda", pid % 10000000);
+	snprintf(gwc_if, sizeof(gwc_if), "rc%ldb", pid % 10000000);
+	snprintf(gws_if, sizeof(gws_if), "rs%lda", pid % 10000000);
+	snprintf(srv_if, sizeof(srv_if), "rs%ldb", pid % 10000000);
+
+	assert_int_equal(
+	    sh("ip link add %s netns %s type veth peer name %s netns %s", cli_if, c, gwc_if, g), 0);
+	assert_int_equal(
+	    sh("ip link add %s netns %s type veth peer name %s netns %s", gws_if, g, srv_if, s), 0);
+	assert_int_equal(sh("ip -n %s link set lo up && ip -n %s link set %s up && "
+			    "ip -n %s addr add " CLI_ADDR "/24 dev %s && "
+			    "ip -n %s route add 10.231.2.0/24 via " GW_CLI,
+			    c, c, cli_if, c, cli_if, c),
+			 0);
+	assert_int_equal(sh("ip -n %s link set lo up && ip -n %s link set %s up && "
+			    "ip -n %s link set %s up && ip -n %s addr add " GW_CLI "/24 dev %s && "
+			    "ip -n %s addr add " GW_SRV "/24 dev %s && "
+			    "ip netns exec %s sysctl -qw net.ipv4.ip_forward=1",
+			    g, g, gwc_if, g, gws_if, g, gwc_if, g, gws_if, g),
+			 0);
+	assert_int_equal(sh("ip -n %s link set lo up && ip -n %s link set %s up && "
+			    "ip -n %s addr add " SRV_ADDR "/24 dev %s && "
+			    "ip -n %s route add 10.231.1.0/24 via " GW_SRV,
+			    s, s, srv_if, s, srv_if, s),
+			 0);
+	assert_int_equal(
+	    sh("ip netns exec %s nft -f - <<'EOF'\n"
+	       "table inet rdpie2e {\n"
+	       " chain forward {\n"
+	       "  type filter hook forward priority 0; policy accept;\n"
+	       "  udp dport %d log prefix \"routerd firewall forward deny \" group %u "
+	       "snaplen 2048 drop\n"
+	       "  log prefix \"routerd firewall forward accept \" group %u snaplen 2048 "
+	       "accept\n"
+	       " }\n"
+	       "}\n"
+	       "EOF\n",
+	       g, DENY_PORT, t->group, t->group),
+	    0);
+}
+
+static void start_daemons(struct e2e *t)
+{
+	const char *g = t->ns[NS_GW];
+	snprintf(t->csock, sizeof(t->csock), "%s/c.sock", t->dir);
+	snprintf(t->cipc, sizeof(t->cipc), "ipc://%s/c.ipc", t->dir);
+	snprintf(t->cerr, sizeof(t->cerr), "%s/classifier.err", t->dir);
+	const char *cargv[] = {t->classifier_bin, "daemon", "--engine", "builtin", "--socket",
+			       t->csock,	  "--ipc",  t->cipc,	NULL};
+	t->classifier = ns_spawn(g, cargv, t->cerr, SIGTERM);
+	assert_true(t->classifier > 0);
+	if (wait_for_socket(t->csock, t->classifier, 5000) != 0) {
+		print_file(t->cerr);
+		fail_msg("classifier did not start");
+	}
+
+	char group[16];
+	snprintf(group, sizeof(group), "%u", t->group);
+	snprintf(t->lsock, sizeof(t->lsock), "%s/l.sock", t->dir);
+	snprintf(t->lipc, sizeof(t->lipc), "ipc://%s/l.ipc", t->dir);
+	snprintf(t->lerr, sizeof(t->lerr), "%s/logger.err", t->dir);
+	snprintf(t->db, sizeof(t->db), "%s/fw.db", t->dir);
+	const char *largv[] = {
+	    t->logger_bin, "daemon",   "--nflog-group", group,	 "--path", t->db, "--dpi-socket",
+	    t->cipc,	   "--socket", t->lsock,	"--ipc", t->lipc,  NULL};
+	t->logger = ns_spawn(g, largv, t->lerr, SIGTERM);
+	assert_true(t->logger > 0);
+	if (wait_for_socket(t->lsock, t->logger, 5000) != 0) {
+		print_file(t->lerr);
+		fail_msg("logger did not start");
+	}
+	char raw[16384];
+	json_t *st = NULL;
+	for (int i = 0; i < 50 && !st; i++) {
+		st = logger_status(t, raw, sizeof(raw));
+		if (!st)
+			usleep(100000);
+	}
+	if (!st)
+		fail_msg("no logger status: %s", raw);
+	print_message("logger up: %.200s ...\n", raw);
+	assert_true(json_is_true(json_object_get(st, "ok")));
+	json_decref(st);
+}
+
+/* ---- the test ----------------------------------------------------------------------------- */
+
+static void test_e2e_nflog_to_sqlite(void **state)
+{
+	struct e2e *t = *state;
+
+	if (geteuid() != 0) {
+		print_message("%s (not root)\n", SKIP_MSG);
+		skip();
+	}
+	if (sh("command -v ip >/dev/null && command -v nft >/dev/null && "
+	       "command -v curl >/dev/null && command -v openssl >/dev/null") != 0) {
+		print_message("%s (ip, nft, curl and openssl are required)\n", SKIP_MSG);
+		skip();
+	}
+	if (access(t->logger_bin, X_OK) != 0 || access(t->classifier_bin, X_OK) != 0) {
+		print_message("skipped: %s or %s not built\n", t->logger_bin, t->classifier_bin);
+		skip();
+	}
+	for (int i = 0; i < NS__COUNT; i++) {
+		if (sh("ip netns add '%s' 2>/dev/null", t->ns[i]) != 0) {
+			print_message("%s (ip netns add %s failed)\n", SKIP_MSG, t->ns[i]);
+			skip();
+		}
+		t->created[i] = true;
+	}
+	snprintf(t->dir, sizeof(t->dir), "/tmp/rdpie2e-XXXXXX");
+	assert_non_null(mkdtemp(t->dir));
+
+	topology(t);
+
+	/* servers in srv */
+	const char *s = t->ns[NS_SRV], *c = t->ns[NS_CLI];
+	start_server(t, s, http_server);
+	start_server(t, s, dns_server);
+	assert_int_equal(sh("cd '%s' && openssl req -x509 -newkey ec -pkeyopt "
+			    "ec_paramgen_curve:prime256v1 -nodes -keyout key.pem -out cert.pem "
+			    "-days 2 -subj /CN=" TLS_SNI " -addext subjectAltName=DNS:" TLS_SNI
+			    " >/dev/null 2>&1",
+			    t->dir),
+			 0);
+	char cert[128], key[128], tlserr[128];
+	snprintf(cert, sizeof(cert), "%s/cert.pem", t->dir);
+	snprintf(key, sizeof(key), "%s/key.pem", t->dir);
+	snprintf(tlserr, sizeof(tlserr), "%s/s_server.err", t->dir);
+	const char *tls_argv[] = {"openssl", "s_server", "-accept", "443", "-www", "-quiet",
+				  "-cert",   cert,	 "-key",    key,   NULL};
+	add_child(t, ns_spawn(s, tls_argv, tlserr, SIGKILL));
+	int port = 443;
+	if (in_ns(s, tcp_probe, &port) != 0) {
+		print_file(tlserr);
+		fail_msg("openssl s_server did not listen");
+	}
+
+	/* classifier and logger in gw */
+	start_daemons(t);
+
+	/* traffic from cli, bounded retries */
+	char out[4096];
+	bool ok = false;
+	for (int i = 0; i < 5 && !ok; i++) {
+		run(out, sizeof(out),
+		    "ip netns exec %s curl -s -o /dev/null -w '%%{http_code}' --max-time 5 "
+		    "-H 'Host: " HTTP_HOST "' http://" SRV_ADDR "/",
+		    c);
+		ok = strcmp(out, "200") == 0;
+	}
+	if (!ok)
+		fail_msg("HTTP request through gw failed: %s", out);
+	ok = false;
+	for (int i = 0; i < 5 && !ok; i++) {
+		run(out, sizeof(out),
+		    "ip netns exec %s curl -sk -o /dev/null -w '%%{http_code}' --max-time 5 "
+		    "--resolve " TLS_SNI ":443:" SRV_ADDR " https://" TLS_SNI "/",
+		    c);
+		ok = strcmp(out, "200") == 0;
+	}
+	if (!ok) {
+		print_file(tlserr);
+		fail_msg("HTTPS request through gw failed: %s", out);
+	}
+	assert_int_equal(in_ns(c, dns_client, NULL), 0);
+	assert_int_equal(in_ns(c, deny_client, NULL), 0);
+
+	/* wait until the logger has read everything: packets_in stops moving */
+	char raw[16384];
+	unsigned long long last = 0, cur = 0, lost = 99, enobufs = 99;
+	int stable = 0;
+	json_t *st = NULL;
+	for (int i = 0; i < 60 && stable < 4; i++) {
+		usleep(250000);
+		json_decref(st);
+		st = logger_status(t, raw, sizeof(raw));
+		if (!st || !stat_get(st, "packets_in", &cur)) {
+			json_decref(st);
+			print_file(t->lerr);
+			fail_msg("logger status unreadable: %s", raw);
+		}
+		stable = cur > 0 && cur == last ? stable + 1 : 0;
+		last = cur;
+	}
+	static const char *const show[] = {"packets_in",     "nflog_packets",	  "nflog_lost",
+					   "nflog_enobufs",  "nflog_seq_gaps",	  "dpi_candidates",
+					   "dpi_classified", "dpi_errors",	  "dpi_timeouts",
+					   "rows_dpi_flow",  "rows_firewall_logs"};
+	print_message("logger stats before stop:");
+	for (size_t i = 0; i < sizeof(show) / sizeof(show[0]); i++) {
+		unsigned long long v = 0;
+		if (stat_get(st, show[i], &v))
+			print_message(" %s=%llu", show[i], v);
+		else
+			print_message(" %s=?", show[i]);
+	}
+	print_message("\n");
+	assert_true(stat_get(st, "nflog_lost", &lost));
+	assert_true(stat_get(st, "nflog_enobufs", &enobufs));
+	json_decref(st);
+	assert_true(cur > 0);
+
+	/* SIGTERM flushes and exits 0 */
+	assert_int_equal(kill(t->logger, SIGTERM), 0);
+	int rc = wait_exit(t->logger, 15000);
+	t->logger = 0;
+	if (rc != 0) {
+		print_file(t->lerr);
+		fail_msg("logger exit %d after SIGTERM", rc);
+	}
+	kill(t->classifier, SIGTERM);
+	rc = wait_exit(t->classifier, 5000);
+	t->classifier = 0;
+	if (rc != 0) {
+		print_message("warning: classifier exited %d; stderr:\n", rc);
+		print_file(t->cerr);
+	}
+	assert_int_equal(lost, 0);
+	assert_int_equal(enobufs, 0);
+
+	const char *db = t->db;
+	db_dump(db, "SELECT flow_id, src_address, src_port, dst_address, dst_port, protocol, "
+		    "app_name, source, tls_sni, http_host, dns_query, packet_count FROM dpi_flow");
+	expect_rows(db, 1,
+		    "SELECT COUNT(*) FROM dpi_flow WHERE app_name = 'http' AND "
+		    "http_host = '" HTTP_HOST "' AND source = 'builtin-payload' AND "
+		    "src_address = '" CLI_ADDR "' AND dst_address = '" SRV_ADDR "' AND "
+		    "dst_port = 80 AND protocol = 'tcp'");
+	expect_rows(db, 1,
+		    "SELECT COUNT(*) FROM dpi_flow WHERE app_name = 'tls' AND "
+		    "tls_sni = '" TLS_SNI "' AND source = 'builtin-payload' AND "
+		    "src_address = '" CLI_ADDR "' AND dst_address = '" SRV_ADDR "' AND "
+		    "dst_port = 443 AND protocol = 'tcp'");
+	expect_rows(db, 1,
+		    "SELECT COUNT(*) FROM dpi_flow WHERE app_name = 'dns' AND "
+		    "dns_query = '" DNS_NAME "' AND source = 'builtin-payload' AND "
+		    "src_address = '" CLI_ADDR "' AND dst_address = '" SRV_ADDR "' AND "
+		    "dst_port = 53 AND protocol = 'udp'");
+	expect_rows(db, 1,
+		    "SELECT COUNT(*) FROM firewall_logs WHERE action = 'deny' AND "
+		    "rule_name = 'forward' AND protocol = 'udp' AND src_address = '" CLI_ADDR
+		    "' AND src_port = %d AND dst_address = '" SRV_ADDR "' AND dst_port = %d",
+		    DENY_SPORT, DENY_PORT);
+	/* accepted packets never become firewall_logs rows */
+	assert_int_equal(db_int(db,
+				"SELECT COUNT(*) FROM firewall_logs WHERE action = 'accept' "
+				"OR dst_port != %d",
+				DENY_PORT),
+			 0);
+}
+
+int main(void)
+{
+	signal(SIGPIPE, SIG_IGN);
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_e2e_nflog_to_sqlite, e2e_setup, e2e_teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
