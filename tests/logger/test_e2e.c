@@ -824,6 +824,23 @@ static void test_e2e_nflog_to_sqlite(void **state)
 				"OR dst_port != %d",
 				DENY_PORT),
 			 0);
+	/* no payload bytes anywhere in the database files: the request line and header
+	 * lines of the HTTP exchange are metadata only as the Host value */
+	static const char *const suffixes[] = {"", "-wal", "-journal"};
+	for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+		char path[600];
+		snprintf(path, sizeof(path), "%s%s", db, suffixes[i]);
+		FILE *f = fopen(path, "rb");
+		if (!f)
+			continue;
+		static char buf[8 << 20];
+		size_t n = fread(buf, 1, sizeof(buf), f);
+		fclose(f);
+		assert_null(memmem(buf, n, "GET / HTTP/1.1", 14));
+		assert_null(memmem(buf, n, "Host: " HTTP_HOST, strlen("Host: " HTTP_HOST)));
+		assert_null(memmem(buf, n, "HTTP/1.0 200", 12));
+		assert_null(memmem(buf, n, "HTTP/1.1 200", 12));
+	}
 }
 
 int main(void)
