@@ -490,17 +490,31 @@ static int unix_listen(const char *path, int *ret_fd, dev_t *ret_dev, ino_t *ret
 		return -errno;
 	}
 
+	/* bind under a temporary name, set the mode, then rename into place: the socket never
+	 * appears at path with the umask's mode (a client racing the start sees 0660 or nothing) */
+	struct sockaddr_un tmp = {.sun_family = AF_UNIX};
+	int n = snprintf(tmp.sun_path, sizeof(tmp.sun_path), "%s.%d.new", path, (int)getpid());
+	bool staged = n > 0 && (size_t)n < sizeof(tmp.sun_path);
+	const struct sockaddr_un *bsa = staged ? &tmp : &sa;
+	unlink(tmp.sun_path);
+
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
 	int rv = 0;
 	bool bound = false;
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+	if (bind(fd, (const struct sockaddr *)bsa, sizeof(*bsa)) < 0) {
 		rv = -errno;
 		goto out;
 	}
 	bound = true;
-	if (chmod(path, 0660) < 0 || lstat(path, &st) < 0 || listen(fd, LISTEN_BACKLOG) < 0) {
+	if (chmod(bsa->sun_path, 0660) < 0 || listen(fd, LISTEN_BACKLOG) < 0 ||
+	    (staged && rename(tmp.sun_path, path) < 0)) {
+		rv = -errno;
+		goto out;
+	}
+	bsa = &sa;
+	if (lstat(path, &st) < 0) {
 		rv = -errno;
 		goto out;
 	}
@@ -510,7 +524,7 @@ static int unix_listen(const char *path, int *ret_fd, dev_t *ret_dev, ino_t *ret
 	return 0;
 out:
 	if (bound)
-		unlink(path);
+		unlink(bsa->sun_path);
 	close(fd);
 	return rv;
 }

@@ -275,12 +275,15 @@ static void on_call_done(void *arg, struct rdpi_call *call)
 	struct srv_ctx *c = arg;
 	struct rdpi_rpc_server *srv = c->srv;
 	enum rdpi_status st = rdpi_call_status(call);
-	ctx_send_reply(c, st, rdpi_call_error(call), rdpi_call_reply(call));
-	rdpi_call_free(call);
+	/* under the lock: rdpi_rpc_server_stop() sets closing under it before nng_close(), so
+	 * no worker sends on a context the close is tearing down (nng 1.5 panics on that race) */
 	pthread_mutex_lock(&srv->lock);
+	if (!atomic_load(&srv->closing))
+		ctx_send_reply(c, st, rdpi_call_error(call), rdpi_call_reply(call));
 	srv->waiting--;
 	pthread_cond_broadcast(&srv->cond);
 	pthread_mutex_unlock(&srv->lock);
+	rdpi_call_free(call);
 }
 
 static void handle_request(struct srv_ctx *c, nng_msg *msg)
@@ -422,7 +425,9 @@ void rdpi_rpc_server_stop(struct rdpi_rpc_server *srv)
 {
 	if (!srv)
 		return;
+	pthread_mutex_lock(&srv->lock);
 	atomic_store(&srv->closing, true);
+	pthread_mutex_unlock(&srv->lock);
 	if (srv->sock_open)
 		nng_close(srv->sock);
 	/* calls in flight settle by their deadline at the latest */
