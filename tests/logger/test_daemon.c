@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -72,6 +73,8 @@ static pid_t spawn(const char *const *argv, const char *errpath)
 	pid_t pid = fork();
 	if (pid != 0)
 		return pid;
+	/* a failed assertion longjmps past the stop calls: never leave a daemon behind */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	int fd = open(errpath ? errpath : "/dev/null", O_WRONLY | O_CREAT | O_APPEND, 0644);
 	if (fd >= 0) {
 		dup2(fd, 2);
