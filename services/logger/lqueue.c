@@ -13,6 +13,8 @@ struct lqueue {
 	pthread_cond_t not_empty, not_full;
 	struct lentry **ring;
 	size_t cap, head, len, high;
+	unsigned waiters;      /* consumers blocked in pop: a push wakes one only then */
+	unsigned full_waiters; /* producers blocked in lqueue_push_wait() */
 	bool closed;
 };
 
@@ -55,7 +57,10 @@ static void put_locked(struct lqueue *q, struct lentry *e)
 	q->ring[(q->head + q->len) % q->cap] = e;
 	if (++q->len > q->high)
 		q->high = q->len;
-	pthread_cond_signal(&q->not_empty);
+	/* a busy consumer finds the entry on its next pop; waking costs a futex call per
+	 * packet on the NFLOG read path, so only when someone sleeps */
+	if (q->waiters)
+		pthread_cond_signal(&q->not_empty);
 }
 
 int lqueue_push(struct lqueue *q, struct lentry *e)
@@ -76,8 +81,10 @@ int lqueue_push_wait(struct lqueue *q, struct lentry *e)
 {
 	int rv = 0;
 	pthread_mutex_lock(&q->mu);
+	q->full_waiters++;
 	while (!q->closed && q->len == q->cap)
 		pthread_cond_wait(&q->not_full, &q->mu);
+	q->full_waiters--;
 	if (q->closed)
 		rv = -EPIPE;
 	else
@@ -102,7 +109,7 @@ static size_t take_locked(struct lqueue *q, struct lentry **out, size_t max)
 		q->head = (q->head + 1) % q->cap;
 		q->len--;
 	}
-	if (n)
+	if (n && q->full_waiters)
 		pthread_cond_broadcast(&q->not_full);
 	return n;
 }
@@ -115,6 +122,7 @@ static size_t pop(struct lqueue *q, struct lentry **out, size_t max, bool foreve
 	pthread_mutex_lock(&q->mu);
 	if (!forever)
 		deadline_after(&dl, wait_us);
+	q->waiters++;
 	while (q->len == 0 && !q->closed && rc != ETIMEDOUT)
 		rc = forever ? pthread_cond_wait(&q->not_empty, &q->mu)
 			     : pthread_cond_timedwait(&q->not_empty, &q->mu, &dl);
@@ -124,6 +132,7 @@ static size_t pop(struct lqueue *q, struct lentry **out, size_t max, bool foreve
 		while (q->len < max && !q->closed && rc != ETIMEDOUT)
 			rc = pthread_cond_timedwait(&q->not_empty, &q->mu, &dl);
 	}
+	q->waiters--;
 	size_t n = take_locked(q, out, max);
 	pthread_mutex_unlock(&q->mu);
 	return n;
