@@ -26,7 +26,7 @@ struct logger_opts {
 	uint32_t dpi_timeout_ms;	/* 500 */
 	unsigned dpi_inflight;		/* 4 */
 	size_t dpi_queue_limit;		/* 4096 */
-	size_t writer_queue_limit;	/* 65536 */
+	size_t writer_queue_limit;	/* 16384 */
 	size_t batch_max;		/* rows per transaction, 512 */
 	uint64_t batch_age_ns;		/* 250 ms */
 	bool offline;			/* file input: hand-offs wait instead of dropping */

@@ -108,7 +108,7 @@ static const struct rdpi_cfg_key keys[] = {
     K("dpiInFlight", RDPI_CFG_INT, 1, 32, "4", dpi_in_flight, "ClassifyBatch calls in flight"),
     K("dpiQueueLimit", RDPI_CFG_INT, 16, 1000000, "4096", dpi_queue_limit,
       "DPI candidates waiting; beyond, packets are logged without DPI (counted)"),
-    K("writerQueueLimit", RDPI_CFG_INT, 16, 10000000, "65536", writer_queue_limit,
+    K("writerQueueLimit", RDPI_CFG_INT, 16, 10000000, "16384", writer_queue_limit,
       "records waiting for SQLite; beyond, records are dropped (counted)"),
     K("batchRows", RDPI_CFG_INT, 1, 100000, "512", batch_rows, "rows per transaction"),
     K("batchInterval", RDPI_CFG_DURATION, 1000000, 10000000000, "250ms", batch_interval,

@@ -200,8 +200,9 @@ int selftest_run(const struct selftest_opts *o, FILE *out)
 	    .hint = "nflog-selftest",
 	    .dpi_confidence = -1,
 	    .correlation = "orphan_return",
-	    .correlation_detail = "likely orphan return from expired tcp conn (orig: " CLIENT
-				  ":40003 -> " SERVER ":443, expired 1m30s ago, 4096 bytes transferred)",
+	    .correlation_detail =
+		"likely orphan return from expired tcp conn (orig: " CLIENT ":40003 -> " SERVER
+		":443, expired 1m30s ago, 4096 bytes transferred)",
 	    .expired_age_seconds = 90,
 	    .expired_bytes = 4096,
 	    .dpi_risk_score = -1,

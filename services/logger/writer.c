@@ -51,6 +51,7 @@ struct writer {
 	size_t ndirty;
 	uint64_t dirty_since; /* monotonic ns of the oldest dirty flow */
 	int64_t clock;	      /* newest packet time (unix ns) */
+	int64_t started;      /* unix ns at writer_new() */
 	uint64_t last_expire, last_prune;
 	struct writer_stats stats;
 };
@@ -198,12 +199,13 @@ int writer_new(const struct writer_opts *opts, struct writer **ret)
 		return -ENOMEM;
 	w->o = *opts;
 	w->st = opts->store;
+	w->started = (int64_t)time(NULL) * 1000000000ll;
 	if (!w->o.flow_limit)
 		w->o.flow_limit = 100000;
 	if (!w->o.flow_ttl_ns)
 		w->o.flow_ttl_ns = 3600ll * 1000000000ll;
 	if (!w->o.queue_limit)
-		w->o.queue_limit = 65536;
+		w->o.queue_limit = 16384;
 	if (!w->o.batch_max)
 		w->o.batch_max = STORE_BATCH_MAX_DEFAULT;
 	if (!w->o.batch_age_ns)
@@ -385,6 +387,10 @@ static const struct lverdict *deny_verdict(struct writer *w, struct lentry *e, i
 	}
 	if (f && f->db_checked)
 		return NULL;
+	/* SQLite only as the fallback after a restart: once the writer has run for a TTL, every
+	 * verdict still in scope was learnt by this process and sits in memory */
+	if (ts > w->started + w->o.flow_ttl_ns)
+		return NULL;
 	char id[33];
 	rdpi_flowkey_hex(&e->key, id);
 	struct found fd = {0};
@@ -421,14 +427,19 @@ static void on_deny(struct writer *w, struct lentry *e)
 	int64_t age = -1;
 	const struct lverdict *v = deny_verdict(w, e, &age, &owned);
 
-	struct hint_fields *h = calloc(1, sizeof(*h));
-	if (!h) {
+	const char *tag = e->tag[0] ? e->tag : LENTRY_TAG_NETLINK;
+	struct hint_fields *h = NULL;
+	/* most rows of a deny flood carry no DPI: their hint is the bare tag (tags never need
+	 * escaping), without building a 4 KiB hint_fields */
+	if (!v)
+		snprintf(hint, sizeof(hint), "%s", tag);
+	if (v && !(h = calloc(1, sizeof(*h)))) {
 		lverdict_free(owned);
 		rdpi_counter_inc(&w->stats.write_errors);
 		return;
 	}
-	SET(h->tag, e->tag[0] ? e->tag : LENTRY_TAG_NETLINK);
 	if (v) {
+		SET(h->tag, tag);
 		fill_hint(h, v);
 		if (age >= 0) {
 			char label[320], a[48];
@@ -438,7 +449,7 @@ static void on_deny(struct writer *w, struct lentry *e)
 				 "denied packet matched prior %s flow classified %s ago", label, a);
 		}
 	}
-	if (hint_build(h, hint, sizeof(hint)) < 0)
+	if (h && hint_build(h, hint, sizeof(hint)) < 0)
 		hint[0] = '\0';
 	free(h);
 
