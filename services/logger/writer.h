@@ -21,7 +21,7 @@ struct writer_opts {
 	size_t dpi_flow_limit;	 /* dpi_flow rows kept (0: no limit) */
 	int64_t expired_ttl_ns;	 /* expired_flows retention (0: none) */
 	size_t expired_limit;	 /* expired_flows rows kept (0: no limit) */
-	size_t queue_limit;	 /* entries waiting for the writer; 0 -> 65536 */
+	size_t queue_limit;	 /* entries waiting for the writer; 0 -> 16384 */
 	size_t batch_max;	 /* rows per transaction; 0 -> 512 */
 	uint64_t batch_age_ns;	 /* 0 -> 250 ms */
 	uint64_t prune_every_ns; /* 0 -> 10 s */
