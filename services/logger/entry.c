@@ -125,5 +125,6 @@ void lentry_free(struct lentry *e)
 		return;
 	free(e->pkt);
 	lverdict_free(e->v);
+	free(e->ct);
 	free(e);
 }

@@ -13,6 +13,7 @@
 #include "hint.h"
 
 struct lverdict;
+struct ct_event;
 
 /* Source tags (first token of firewall_logs.hint). */
 #define LENTRY_TAG_NETLINK "nflog-netlink"
@@ -50,6 +51,10 @@ struct lentry {
 	uint8_t *pkt;
 	uint32_t pkt_len;
 	struct lverdict *v;
+
+	/* A conntrack event instead of a packet (malloc'd, owned by the entry): the writer thread
+	 * turns it into expired_flows / traffic-flows.db rows. The packet fields are unused. */
+	struct ct_event *ct;
 };
 
 /* Fills e (zeroed first) from an L3 packet: tuple, flags, lengths, key. tag, prefix (parsed

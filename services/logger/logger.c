@@ -7,8 +7,10 @@
 #include <string.h>
 
 #include "budget.h"
+#include "ctwatch.h"
 #include "dpiclient.h"
 #include "entry.h"
+#include "flowsdb.h"
 #include "store.h"
 #include "writer.h"
 
@@ -18,6 +20,8 @@ struct logger {
 	struct budget *budget;
 	struct dpiclient *dc;
 	struct writer *writer;
+	struct flowsdb *flows;
+	struct ctwatch *ct;
 	bool started;
 	struct logger_stats stats;
 };
@@ -49,9 +53,28 @@ int logger_open(const struct logger_opts *opts, char *errbuf, size_t errlen, str
 				 .queue_limit = opts->writer_queue_limit,
 				 .batch_max = opts->batch_max,
 				 .batch_age_ns = opts->batch_age_ns,
-				 .offline = opts->offline};
+				 .offline = opts->offline,
+				 .correlate = opts->conntrack,
+				 .traffic_ttl_ns = opts->traffic_ttl_ns,
+				 .traffic_limit = opts->traffic_limit};
+	if (opts->conntrack && opts->traffic_path && opts->traffic_path[0]) {
+		struct flowsdb_opts fo = {.path = opts->traffic_path,
+					  .batch_max = opts->batch_max,
+					  .batch_age_ns = opts->batch_age_ns};
+		if ((rv = flowsdb_open(&fo, errbuf, errlen, &lg->flows)) < 0)
+			goto fail;
+		wo.flows = lg->flows;
+	}
 	if ((rv = writer_new(&wo, &lg->writer)) < 0)
 		goto oom;
+	if (opts->conntrack) {
+		struct ctwatch_opts cwo = {.writer = lg->writer,
+					   .updates = lg->flows != NULL,
+					   .dump_interval_ns =
+					       lg->flows ? opts->ct_dump_interval_ns : 0};
+		if ((rv = ctwatch_open(&cwo, errbuf, errlen, &lg->ct)) < 0)
+			goto fail;
+	}
 	if (opts->dpi_url && opts->dpi_url[0]) {
 		struct dpiclient_opts dco = {.url = opts->dpi_url,
 					     .timeout_ms = opts->dpi_timeout_ms,
@@ -80,6 +103,8 @@ int logger_start(struct logger *lg)
 	int rv = writer_start(lg->writer);
 	if (rv == 0 && lg->dc)
 		rv = dpiclient_start(lg->dc);
+	if (rv == 0 && lg->ct)
+		rv = ctwatch_start(lg->ct);
 	lg->started = rv == 0;
 	return rv;
 }
@@ -114,6 +139,7 @@ void logger_stop(struct logger *lg)
 {
 	if (!lg || !lg->started)
 		return;
+	ctwatch_stop(lg->ct);
 	dpiclient_stop(lg->dc);
 	writer_stop(lg->writer);
 	lg->started = false;
@@ -124,8 +150,10 @@ void logger_free(struct logger *lg)
 	if (!lg)
 		return;
 	logger_stop(lg);
+	ctwatch_free(lg->ct);
 	dpiclient_free(lg->dc);
 	writer_free(lg->writer);
+	flowsdb_free(lg->flows);
 	budget_free(lg->budget);
 	store_free(lg->store);
 	free(lg);
@@ -210,6 +238,8 @@ int logger_register(struct logger *lg, struct rdpi_counters *reg)
 		rv = writer_register(lg->writer, reg);
 	if (rv == 0)
 		rv = lg->dc ? dpiclient_register(lg->dc, reg) : dpiclient_register_disabled(reg);
+	if (rv == 0 && lg->ct)
+		rv = ctwatch_register(lg->ct, reg);
 	return rv;
 }
 

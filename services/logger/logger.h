@@ -30,6 +30,13 @@ struct logger_opts {
 	size_t batch_max;		/* rows per transaction, 512 */
 	uint64_t batch_age_ns;		/* 250 ms */
 	bool offline;			/* file input: hand-offs wait instead of dropping */
+	/* conntrack side: DESTROY events -> expired_flows + orphan-return correlation; with a
+	 * traffic_path also NEW/UPDATE + periodic dumps -> traffic-flows.db */
+	bool conntrack;
+	const char *traffic_path;     /* NULL or "": no traffic-flows.db */
+	int64_t traffic_ttl_ns;	      /* flows retention */
+	size_t traffic_limit;	      /* flows rows kept */
+	uint64_t ct_dump_interval_ns; /* periodic dump for counters */
 };
 
 struct logger_stats {

@@ -60,6 +60,11 @@ struct lcfg {
 	int64_t nflog_recv_buffer;
 	int64_t nflog_flush_timeout;
 	int64_t nflog_qthreshold;
+	/* section flows (traffic-flows.db) */
+	char *traffic_path;
+	int64_t traffic_dump_interval;
+	int64_t traffic_retention;
+	int64_t traffic_row_limit;
 };
 
 static const char *const formats[] = {"auto", "json", "kv", "nflog-tcpdump", NULL};
@@ -125,6 +130,45 @@ static const struct rdpi_cfg_key keys[] = {
 #undef K
 static const struct rdpi_cfg_section section = {"firewallLog", keys,
 						sizeof(keys) / sizeof(keys[0])};
+
+#define K(n, t, lo, hi, d, f, h)                                                                   \
+	{                                                                                          \
+		n, t, lo, hi, d, offsetof(struct lcfg, f), NULL, h                                 \
+	}
+static const struct rdpi_cfg_key flow_keys[] = {
+    K("path", RDPI_CFG_STRING, 0, 0, "/var/lib/routerd/traffic-flows.db", traffic_path,
+      "traffic-flows.db, written when firewallLog.conntrackEvents is on; empty disables"),
+    K("dumpInterval", RDPI_CFG_DURATION, 0, 3600000000000, "30s", traffic_dump_interval,
+      "conntrack table dump for byte/packet counters of open connections (0: none)"),
+    K("retention", RDPI_CFG_DURATION, 0, 31536000000000000, "168h", traffic_retention,
+      "flows rows older than this are pruned (0: no TTL)"),
+    K("rowLimit", RDPI_CFG_INT, 0, 100000000, "1000000", traffic_row_limit,
+      "flows rows kept (0: no limit)"),
+};
+#undef K
+static const struct rdpi_cfg_section flows_section = {"flows", flow_keys,
+						      sizeof(flow_keys) / sizeof(flow_keys[0])};
+
+/* Both sections fill struct lcfg; each touches only its own fields. */
+static void cfg_free(struct lcfg *c)
+{
+	rdpi_cfg_free(&section, c);
+	rdpi_cfg_free(&flows_section, c);
+}
+
+static int cfg_defaults(struct lcfg *c, char *err, size_t errlen)
+{
+	int rv = rdpi_cfg_defaults(&section, c, err, errlen);
+	return rv < 0 ? rv : rdpi_cfg_defaults(&flows_section, c, err, errlen);
+}
+
+/* "flows.path" -> the flows section's "path"; anything else is firewallLog's. */
+static int cfg_set(struct lcfg *c, const char *key, const char *value, char *err, size_t errlen)
+{
+	if (strncmp(key, "flows.", 6) == 0)
+		return rdpi_cfg_set(&flows_section, c, key + 6, value, err, errlen);
+	return rdpi_cfg_set(&section, c, key, value, err, errlen);
+}
 static const char *const known_sections[] = {"classifier", "agent",   "firewallLog",
 					     "flows",	   "console", NULL};
 
@@ -138,7 +182,9 @@ static const struct rdpi_flag flags[] = {
     {"pcap", "pcap", false, "read packets from a capture file instead of NFLOG"},
     {"dpi-socket", "dpiSocket", false, "classifier socket or NNG URL; empty disables DPI"},
     {"dpi-timeout", "dpiTimeout", false, "ClassifyBatch budget (500ms)"},
-    {"conntrack-events", "conntrackEvents", true, "subscribe to conntrack DESTROY events"},
+    {"conntrack-events", "conntrackEvents", true,
+     "conntrack events: expired_flows, orphan-return correlation, traffic-flows.db"},
+    {"traffic-path", "flows.path", false, "traffic-flows.db path (empty disables it)"},
     {"expired-flow-ttl", "expiredFlowTTL", false, "expired_flows retention (1h)"},
     {"expired-flow-limit", "expiredFlowLimit", false, "expired_flows rows kept (100000)"},
     {"dpi-flow-ttl", "dpiFlowTTL", false, "flow budget/verdict TTL and dpi_flow retention (1h)"},
@@ -178,7 +224,7 @@ static int on_flag(void *arg, const struct rdpi_flag *f, const char *value, char
 	}
 	if (strcmp(f->name, "input-format") == 0)
 		o->format_explicit = true;
-	int rv = rdpi_cfg_set(&section, &o->cfg, f->cfg_key, value, err, errlen);
+	int rv = cfg_set(&o->cfg, f->cfg_key, value, err, errlen);
 	if (rv < 0)
 		return rv;
 	o->over_key[o->n_over] = f->cfg_key;
@@ -190,19 +236,23 @@ static int load_config(struct opts *o, struct lcfg *cfg, char *err, size_t errle
 {
 	struct lcfg tmp = {0};
 	int rv;
-	if (o->config_path && (o->config_explicit || access(o->config_path, R_OK) == 0))
+	if (o->config_path && (o->config_explicit || access(o->config_path, R_OK) == 0)) {
 		rv =
 		    rdpi_cfg_load_file(o->config_path, &section, known_sections, &tmp, err, errlen);
-	else
-		rv = rdpi_cfg_defaults(&section, &tmp, err, errlen);
+		if (rv == 0)
+			rv = rdpi_cfg_load_file(o->config_path, &flows_section, known_sections,
+						&tmp, err, errlen);
+	} else {
+		rv = cfg_defaults(&tmp, err, errlen);
+	}
 	for (size_t i = 0; rv == 0 && i < o->n_over; i++)
-		rv = rdpi_cfg_set(&section, &tmp, o->over_key[i], o->over_val[i], err, errlen);
+		rv = cfg_set(&tmp, o->over_key[i], o->over_val[i], err, errlen);
 	if (rv == 0 && tmp.pcap[0] && tmp.input_file[0]) {
 		snprintf(err, errlen, "--pcap and --input-file exclude each other");
 		rv = -EINVAL;
 	}
 	if (rv < 0) {
-		rdpi_cfg_free(&section, &tmp);
+		cfg_free(&tmp);
 		return rv;
 	}
 	*cfg = tmp;
@@ -269,6 +319,7 @@ static enum rdpi_status h_status(void *arg, struct rdpi_call *call, const Protob
 	st->nfloggroup =
 	    a->cfg->pcap[0] || a->cfg->input_file[0] ? 0 : (uint32_t)a->cfg->nflog_group;
 	st->dpisocket = a->cfg->dpi_socket;
+	st->trafficpath = a->cfg->conntrack_events ? a->cfg->traffic_path : "";
 	st->dpiurl = a->dpi_url;
 	st->input = (char *)input_describe(a->in);
 	struct stat_fill f = {.call = call, .st = st, .cap = 256};
@@ -327,7 +378,7 @@ static int on_reload(void *arg)
 		rdpi_log_set_level(lvl);
 	rdpi_log(LOG_NOTICE, TAG,
 		 "configuration reloaded (logLevel applied live; other keys need a restart)");
-	rdpi_cfg_free(&section, &fresh);
+	cfg_free(&fresh);
 	return 0;
 }
 
@@ -387,7 +438,14 @@ static int cmd_daemon(struct opts *o)
 	    .batch_max = (size_t)c->batch_rows,
 	    .batch_age_ns = (uint64_t)c->batch_interval,
 	    .offline = offline,
+	    .conntrack = c->conntrack_events,
+	    .traffic_path = c->traffic_path,
+	    .traffic_ttl_ns = c->traffic_retention,
+	    .traffic_limit = (size_t)c->traffic_row_limit,
+	    .ct_dump_interval_ns = (uint64_t)c->traffic_dump_interval,
 	};
+	if (c->conntrack_events && c->traffic_path[0])
+		rdpi_daemon_mkdir_for(c->traffic_path);
 	rdpi_daemon_mkdir_for(c->path);
 	if ((rv = logger_open(&lo, err, sizeof(err), &a.lg)) < 0) {
 		rdpi_log(LOG_ERR, TAG, "%s: %s", c->path, err);
@@ -505,26 +563,26 @@ int main(int argc, char **argv)
 	struct opts o = {.config_path = DEFAULT_CONFIG};
 	char err[512];
 	int next = 0;
-	if (rdpi_cfg_defaults(&section, &o.cfg, err, sizeof(err)) < 0 ||
+	if (cfg_defaults(&o.cfg, err, sizeof(err)) < 0 ||
 	    rdpi_flags_parse(argc - first, argv + first, flags, NFLAGS, on_flag, &o, &next, err,
 			     sizeof(err)) < 0) {
 		fprintf(stderr, PROG ": %s\n", err);
-		rdpi_cfg_free(&section, &o.cfg);
+		cfg_free(&o.cfg);
 		return 1;
 	}
 	if (next < argc - first) {
 		fprintf(stderr, PROG ": unexpected argument \"%s\"\n", argv[first + next]);
-		rdpi_cfg_free(&section, &o.cfg);
+		cfg_free(&o.cfg);
 		return 1;
 	}
-	rdpi_cfg_free(&section, &o.cfg);
+	cfg_free(&o.cfg);
 	if (load_config(&o, &o.cfg, err, sizeof(err)) < 0) {
 		fprintf(stderr, PROG ": %s\n", err);
 		return 1;
 	}
 	if (o.check_config) {
 		printf("configuration OK\n");
-		rdpi_cfg_free(&section, &o.cfg);
+		cfg_free(&o.cfg);
 		return 0;
 	}
 	int lvl;
@@ -541,6 +599,6 @@ int main(int argc, char **argv)
 	} else {
 		rc = cmd_daemon(&o);
 	}
-	rdpi_cfg_free(&section, &o.cfg);
+	cfg_free(&o.cfg);
 	return rc;
 }

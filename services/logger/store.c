@@ -111,9 +111,15 @@ static const char sql_find_flow[] =
     "http_host, dns_query, classified_at, packet_count, risk_score, guessed FROM dpi_flow "
     "WHERE flow_id = ?1 AND classified_at >= ?2";
 
+static const char sql_find_expired[] =
+    "SELECT ts, l3_proto, orig_src, orig_src_port, orig_dst, orig_dst_port, reply_src, "
+    "reply_src_port, reply_dst, reply_dst_port, packets, bytes FROM expired_flows "
+    "WHERE protocol = ?1 AND reply_src = ?2 AND reply_dst = ?3 AND reply_src_port = ?4 AND "
+    "reply_dst_port = ?5 AND ts >= ?6 ORDER BY ts DESC LIMIT 1";
+
 struct store {
 	sqlite3 *db;
-	sqlite3_stmt *ins_log, *ins_expired, *upsert_flow, *find_flow;
+	sqlite3_stmt *ins_log, *ins_expired, *upsert_flow, *find_flow, *find_expired;
 	size_t batch_max;
 	uint64_t batch_age_ns;
 	bool in_txn;
@@ -256,6 +262,7 @@ void store_free(struct store *s)
 	sqlite3_finalize(s->ins_expired);
 	sqlite3_finalize(s->upsert_flow);
 	sqlite3_finalize(s->find_flow);
+	sqlite3_finalize(s->find_expired);
 	sqlite3_close(s->db);
 	free(s);
 }
@@ -284,7 +291,8 @@ int store_open(const struct store_opts *opts, char *errbuf, size_t errlen, struc
 	    (rc = migrate(s)) < 0 || (rc = prepare(s, sql_insert_log, &s->ins_log)) < 0 ||
 	    (rc = prepare(s, sql_insert_expired, &s->ins_expired)) < 0 ||
 	    (rc = prepare(s, sql_upsert_flow, &s->upsert_flow)) < 0 ||
-	    (rc = prepare(s, sql_find_flow, &s->find_flow)) < 0)
+	    (rc = prepare(s, sql_find_flow, &s->find_flow)) < 0 ||
+	    (rc = prepare(s, sql_find_expired, &s->find_expired)) < 0)
 		goto out;
 	*ret = s;
 	return 0;
@@ -522,6 +530,49 @@ int store_find_flow(struct store *s, const char *flow_id, int64_t min_classified
 	    .guessed = sqlite3_column_int(st, 27) != 0,
 	};
 	fn(arg, &f, sqlite3_column_int64(st, 24));
+	sqlite3_reset(st);
+	return 0;
+}
+
+int store_find_expired(struct store *s, const char *protocol, const char *reply_src,
+		       int reply_src_port, const char *reply_dst, int reply_dst_port,
+		       int64_t min_ts, store_expired_fn fn, void *arg)
+{
+	sqlite3_stmt *st = s->find_expired;
+	sqlite3_reset(st);
+	sqlite3_bind_text(st, 1, protocol, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, reply_src, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, reply_dst, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 4, reply_src_port);
+	sqlite3_bind_int(st, 5, reply_dst_port);
+	sqlite3_bind_int64(st, 6, min_ts);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		sqlite3_reset(st);
+		return -ENOENT;
+	}
+	if (rc != SQLITE_ROW) {
+		int rv = sql_err(s, s->db, rc);
+		sqlite3_reset(st);
+		return rv;
+	}
+	struct store_expired e = {
+	    .ts = sqlite3_column_int64(st, 0),
+	    .l3_proto = col_text(st, 1),
+	    .protocol = protocol,
+	    .orig_src = col_text(st, 2),
+	    .orig_src_port = col_int(st, 3),
+	    .orig_dst = col_text(st, 4),
+	    .orig_dst_port = col_int(st, 5),
+	    .reply_src = col_text(st, 6),
+	    .reply_src_port = col_int(st, 7),
+	    .reply_dst = col_text(st, 8),
+	    .reply_dst_port = col_int(st, 9),
+	    .packets =
+		sqlite3_column_type(st, 10) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 10),
+	    .bytes = sqlite3_column_type(st, 11) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 11),
+	};
+	fn(arg, &e);
 	sqlite3_reset(st);
 	return 0;
 }

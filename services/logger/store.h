@@ -123,6 +123,14 @@ typedef void (*store_flow_fn)(void *arg, const struct store_flow *f, int64_t cla
 int store_find_flow(struct store *s, const char *flow_id, int64_t min_classified_at,
 		    store_flow_fn fn, void *arg);
 
+/* The newest expired_flows row (ts >= min_ts) whose reply tuple is exactly the given one
+ * (index expired_flows_reply); fn gets it with borrowed strings (NULL integers as -1).
+ * -ENOENT when there is none. Orphan-return correlation after a restart. */
+typedef void (*store_expired_fn)(void *arg, const struct store_expired *e);
+int store_find_expired(struct store *s, const char *protocol, const char *reply_src,
+		       int reply_src_port, const char *reply_dst, int reply_dst_port,
+		       int64_t min_ts, store_expired_fn fn, void *arg);
+
 /* Commits the pending batch in one transaction (no-op when empty). On a failed commit the
  * batch is rolled back and counted in rows_lost. */
 int store_flush(struct store *s);

@@ -15,7 +15,10 @@
 #include "common/log.h"
 #include "common/packet.h"
 #include "common/service.h"
+#include "ct.h"
 #include "entry.h"
+#include "expired.h"
+#include "flowsdb.h"
 #include "hint.h"
 #include "lqueue.h"
 #include "lverdict.h"
@@ -25,6 +28,8 @@
 #define POP_MAX	     256
 #define EXPIRE_EVERY (1000ull * 1000 * 1000)
 #define PRUNE_WORK   2000
+/* orphan-return window (design: the newest expired flow within 1 h) */
+#define EXPIRED_WINDOW (3600ll * 1000000000ll)
 
 /* One bidirectional flow in memory: its best verdict, and accept packets not yet upserted. */
 struct wflow {
@@ -44,6 +49,7 @@ struct writer {
 	struct writer_opts o;
 	struct store *st;
 	struct rdpi_flowtab *mem;
+	struct expiredtab *exp; /* with correlate */
 	struct lqueue *q;
 	pthread_t thread;
 	bool running;
@@ -166,6 +172,12 @@ static void publish(struct writer *w)
 	rdpi_counter_set(&s->mem_flows_bytes, ts.bytes);
 	if (w->q)
 		rdpi_counter_set(&s->queue_depth, lqueue_depth(w->q));
+	if (w->o.flows) {
+		const struct flowsdb_stats *fs = flowsdb_stats(w->o.flows);
+		rdpi_counter_set(&s->rows_traffic, fs->flows_written);
+		rdpi_counter_set(&s->traffic_commit_errors, fs->commit_errors);
+		rdpi_counter_set(&s->pruned_traffic, fs->pruned);
+	}
 }
 
 int writer_flush(struct writer *w)
@@ -176,6 +188,8 @@ int writer_flush(struct writer *w)
 		upsert_flow(w, f);
 	}
 	int rv = store_flush(w->st);
+	if (w->o.flows && flowsdb_flush(w->o.flows) < 0)
+		rv = -EIO;
 	publish(w);
 	return rv;
 }
@@ -220,7 +234,11 @@ int writer_new(const struct writer_opts *opts, struct writer **ret)
 	int rv = rdpi_flowtab_new(&to, &w->mem);
 	if (rv == 0)
 		rv = lqueue_new(w->o.queue_limit, &w->q);
+	if (rv == 0 && w->o.correlate)
+		rv = expiredtab_new(w->o.expired_limit ? w->o.expired_limit : 100000,
+				    EXPIRED_WINDOW, &w->exp);
 	if (rv < 0) {
+		lqueue_free(w->q);
 		rdpi_flowtab_free(w->mem);
 		free(w);
 		return rv;
@@ -419,6 +437,271 @@ static const struct lverdict *deny_verdict(struct writer *w, struct lentry *e, i
 	return fd.v;
 }
 
+/* ---- conntrack side ------------------------------------------------------------------- */
+
+static bool has_ports(uint8_t l4proto)
+{
+	return l4proto == 6 || l4proto == 17 || l4proto == 132 || l4proto == 136 || l4proto == 33;
+}
+
+/* The verdict this process holds for a conntrack connection: the logger's flow key is the
+ * forward-hook view, i.e. the orig tuple (SNAT happens after forward), or for a DNAT'd
+ * connection the orig source towards the reply source (the real server). */
+static struct wflow *ct_flow(struct writer *w, const struct ct_event *c)
+{
+	struct rdpi_flowkey k;
+	uint16_t sp = has_ports(c->l4proto) ? c->orig_sport : 0;
+	uint16_t dp = has_ports(c->l4proto) ? c->orig_dport : 0;
+	rdpi_flowkey_make(c->l3, c->l4proto, c->orig_src, sp, c->orig_dst, dp, &k, NULL);
+	struct wflow *f = rdpi_flowtab_peek(w->mem, &k);
+	if (f && f->v)
+		return f;
+	if (memcmp(c->reply_src, c->orig_dst, 16) != 0 || c->reply_sport != c->orig_dport) {
+		uint16_t rp = has_ports(c->l4proto) ? c->reply_sport : 0;
+		rdpi_flowkey_make(c->l3, c->l4proto, c->orig_src, sp, c->reply_src, rp, &k, NULL);
+		struct wflow *g = rdpi_flowtab_peek(w->mem, &k);
+		if (g && g->v)
+			return g;
+	}
+	return f;
+}
+
+static void traffic_upsert(struct writer *w, const struct ct_event *c, const char *proto)
+{
+	char osrc[RDPI_ADDR_STRLEN], odst[RDPI_ADDR_STRLEN], nat[RDPI_ADDR_STRLEN] = "";
+	char id[33], key[64];
+	rdpi_addr_format(c->orig_src, osrc, sizeof(osrc));
+	rdpi_addr_format(c->orig_dst, odst, sizeof(odst));
+	/* masquerade/SNAT: the client's public address is the reply destination; DNAT (port
+	 * forward): the real server is the reply source */
+	if (memcmp(c->reply_dst, c->orig_src, 16) != 0)
+		rdpi_addr_format(c->reply_dst, nat, sizeof(nat));
+	else if (memcmp(c->reply_src, c->orig_dst, 16) != 0)
+		rdpi_addr_format(c->reply_src, nat, sizeof(nat));
+	bool ports = has_ports(c->l4proto);
+	struct rdpi_flowkey k;
+	rdpi_flowkey_make(c->l3, c->l4proto, c->orig_src, ports ? c->orig_sport : 0, c->orig_dst,
+			  ports ? c->orig_dport : 0, &k, NULL);
+	rdpi_flowkey_hex(&k, id);
+	/* one row per connection instance: a reused 5-tuple is another conntrack entry with
+	 * another id (and start time) */
+	if (c->id)
+		snprintf(key, sizeof(key), "%s-%08x", id, c->id);
+	else
+		snprintf(key, sizeof(key), "%s-t%llx", id,
+			 (unsigned long long)(c->start_ns ? c->start_ns : c->ts_ns));
+	int64_t ts = (int64_t)c->ts_ns;
+	struct flowsdb_flow x = {
+	    .flow_key = key,
+	    .flow_id = id,
+	    .conntrack_id = c->id ? (int64_t)c->id : -1,
+	    .ts_started = c->start_ns ? (int64_t)c->start_ns : ts,
+	    .ts_ended = c->type == CT_DESTROY ? (c->stop_ns ? (int64_t)c->stop_ns : ts) : 0,
+	    .client_address = osrc,
+	    .client_port = ports ? c->orig_sport : -1,
+	    .peer_address = odst,
+	    .peer_port = ports ? c->orig_dport : -1,
+	    .protocol = proto,
+	    .l3_proto = l3_name(c->l3),
+	    .nat_translated_address = nat,
+	    .accounting = c->has_counters ? "conntrack" : "conntrack-acct-off",
+	    .bytes_out = c->has_counters ? (int64_t)c->orig_bytes : -1,
+	    .bytes_in = c->has_counters ? (int64_t)c->reply_bytes : -1,
+	    .packets_out = c->has_counters ? (int64_t)c->orig_packets : -1,
+	    .packets_in = c->has_counters ? (int64_t)c->reply_packets : -1,
+	    .app_confidence = -1,
+	    .risk_score = -1,
+	    .now = ts,
+	};
+	struct wflow *f = ct_flow(w, c);
+	const struct lverdict *v = f && lverdict_known(f->v) ? f->v : NULL;
+	if (v) {
+		x.app_name = v->app_name;
+		x.app_category = v->app_category;
+		x.app_confidence = v->app_confidence;
+		x.detected_protocol = v->detected_protocol;
+		x.master_protocol = v->master_protocol;
+		x.application_protocol = v->application_protocol;
+		x.category = v->category;
+		x.risk = v->risk_json;
+		x.confidence = v->confidence;
+		x.metadata_json = v->metadata_json;
+		x.engine = v->engine;
+		x.source = v->source;
+		x.guessed = v->guessed;
+		x.risk_score = v->risk_score;
+		x.tls_sni = v->tls_sni;
+		x.http_host = v->http_host;
+		x.dns_query = v->dns_query;
+		x.resolved_hostname = v->tls_sni[0]			    ? v->tls_sni
+				      : v->http_host[0]			    ? v->http_host
+				      : strcmp(v->source, "dns-cache") == 0 ? v->dns_query
+									    : NULL;
+		x.classified_at = f->classified_ts;
+		rdpi_counter_inc(&w->stats.traffic_enriched);
+	}
+	if (flowsdb_upsert(w->o.flows, &x) < 0)
+		rdpi_counter_inc(&w->stats.write_errors);
+	else
+		rdpi_counter_inc(&w->stats.traffic_upserts);
+}
+
+static void on_ct(struct writer *w, const struct ct_event *c)
+{
+	char pbuf[16];
+	const char *proto = rdpi_l4proto_name(c->l4proto, pbuf, sizeof(pbuf));
+	rdpi_counter_inc(&w->stats.ct_events);
+	if (c->type == CT_DESTROY) {
+		char osrc[RDPI_ADDR_STRLEN], odst[RDPI_ADDR_STRLEN], rsrc[RDPI_ADDR_STRLEN],
+		    rdst[RDPI_ADDR_STRLEN], raw[CT_FORMAT_MAX];
+		rdpi_addr_format(c->orig_src, osrc, sizeof(osrc));
+		rdpi_addr_format(c->orig_dst, odst, sizeof(odst));
+		rdpi_addr_format(c->reply_src, rsrc, sizeof(rsrc));
+		rdpi_addr_format(c->reply_dst, rdst, sizeof(rdst));
+		if (ct_event_format(c, raw, sizeof(raw)) < 0)
+			raw[0] = '\0';
+		bool ports = has_ports(c->l4proto);
+		int64_t pk = c->has_counters ? (int64_t)(c->orig_packets + c->reply_packets) : -1;
+		int64_t by = c->has_counters ? (int64_t)(c->orig_bytes + c->reply_bytes) : -1;
+		struct store_expired x = {.ts = (int64_t)c->ts_ns,
+					  .l3_proto = l3_name(c->l3),
+					  .protocol = proto,
+					  .orig_src = osrc,
+					  .orig_src_port = ports ? c->orig_sport : -1,
+					  .orig_dst = odst,
+					  .orig_dst_port = ports ? c->orig_dport : -1,
+					  .reply_src = rsrc,
+					  .reply_src_port = ports ? c->reply_sport : -1,
+					  .reply_dst = rdst,
+					  .reply_dst_port = ports ? c->reply_dport : -1,
+					  .packets = pk,
+					  .bytes = by,
+					  .raw = raw};
+		if (store_add_expired(w->st, &x) < 0)
+			rdpi_counter_inc(&w->stats.write_errors);
+		if (w->exp) {
+			struct expired_rec r = {.ts = (int64_t)c->ts_ns,
+						.l3 = c->l3,
+						.l4proto = c->l4proto,
+						.orig_sport = ports ? c->orig_sport : 0,
+						.orig_dport = ports ? c->orig_dport : 0,
+						.reply_sport = ports ? c->reply_sport : 0,
+						.reply_dport = ports ? c->reply_dport : 0,
+						.packets = pk,
+						.bytes = by};
+			memcpy(r.orig_src, c->orig_src, 16);
+			memcpy(r.orig_dst, c->orig_dst, 16);
+			memcpy(r.reply_src, c->reply_src, 16);
+			memcpy(r.reply_dst, c->reply_dst, 16);
+			expiredtab_add(w->exp, &r);
+		}
+	}
+	if (w->o.flows)
+		traffic_upsert(w, c, proto);
+}
+
+struct found_expired {
+	bool found;
+	struct expired_rec r;
+};
+
+static void on_found_expired(void *arg, const struct store_expired *x)
+{
+	struct found_expired *fe = arg;
+	struct expired_rec *r = &fe->r;
+	int l3 = 4;
+	if (rdpi_addr_parse(x->orig_src, r->orig_src, &l3) < 0 ||
+	    rdpi_addr_parse(x->orig_dst, r->orig_dst, NULL) < 0)
+		return;
+	r->l3 = (uint8_t)l3;
+	r->ts = x->ts;
+	r->orig_sport = x->orig_src_port > 0 ? (uint16_t)x->orig_src_port : 0;
+	r->orig_dport = x->orig_dst_port > 0 ? (uint16_t)x->orig_dst_port : 0;
+	r->packets = x->packets;
+	r->bytes = x->bytes;
+	fe->found = true;
+}
+
+/* Orphan-return correlation of a deny row: the newest connection that expired within the
+ * window and whose reply tuple is this packet's tuple. Fills l->correlation*, and returns
+ * the original flow's verdict (may be NULL). */
+static const struct lverdict *correlate(struct writer *w, const struct lentry *e,
+					struct store_log *l, char *detail, size_t dlen)
+{
+	int64_t ts = (int64_t)e->ts_ns;
+	uint16_t sp = e->has_ports ? e->sport : 0, dp = e->has_ports ? e->dport : 0;
+	const struct expired_rec *m =
+	    expiredtab_match(w->exp, e->l3, e->l4proto, e->src, sp, e->dst, dp, ts);
+	struct found_expired fe = {0};
+	if (!m && ts <= w->started + EXPIRED_WINDOW) {
+		/* after a restart the table starts empty: the window may reach back into
+		 * rows written by the previous process */
+		char src[RDPI_ADDR_STRLEN], dst[RDPI_ADDR_STRLEN], pbuf[16];
+		rdpi_addr_format(e->src, src, sizeof(src));
+		rdpi_addr_format(e->dst, dst, sizeof(dst));
+		if (store_find_expired(w->st, rdpi_l4proto_name(e->l4proto, pbuf, sizeof(pbuf)),
+				       src, e->has_ports ? sp : -1, dst, e->has_ports ? dp : -1,
+				       ts - EXPIRED_WINDOW, on_found_expired, &fe) == 0 &&
+		    fe.found) {
+			m = &fe.r;
+			rdpi_counter_inc(&w->stats.orphan_returns_db);
+		}
+	}
+	if (!m) {
+		l->correlation = "true_suspicious";
+		l->correlation_detail = "no expired reverse flow match";
+		rdpi_counter_inc(&w->stats.true_suspicious);
+		return NULL;
+	}
+	rdpi_counter_inc(&w->stats.orphan_returns);
+	struct rdpi_flowkey k;
+	rdpi_flowkey_make(m->l3, e->l4proto, m->orig_src, m->orig_sport, m->orig_dst, m->orig_dport,
+			  &k, NULL);
+	struct wflow *f = rdpi_flowtab_peek(w->mem, &k);
+	const struct lverdict *v = f && lverdict_known(f->v) ? f->v : NULL;
+	char label[320], pbuf[16];
+	if (v)
+		lverdict_label(v, label, sizeof(label));
+	else
+		snprintf(label, sizeof(label), "%s",
+			 rdpi_l4proto_name(e->l4proto, pbuf, sizeof(pbuf)));
+	expired_detail(m, label, ts, detail, dlen);
+	l->correlation = "orphan_return";
+	l->correlation_detail = detail;
+	l->expired_age_seconds = (ts - m->ts) / 1000000000ll;
+	l->expired_bytes = m->bytes;
+	return v;
+}
+
+/* The hint of a deny row: the tag, the verdict's dpi.* tokens, and the "matched prior" sentence
+ * when the verdict came from an earlier packet of the flow (age >= 0). -ENOMEM. */
+static int build_hint(const char *tag, const struct lverdict *v, int64_t age, char *hint,
+		      size_t len)
+{
+	/* most rows of a deny flood carry no DPI: their hint is the bare tag (tags are our own
+	 * constants and need no escaping), without building a 4 KiB hint_fields */
+	if (!v) {
+		snprintf(hint, len, "%s", tag);
+		return 0;
+	}
+	struct hint_fields *h = calloc(1, sizeof(*h));
+	if (!h)
+		return -ENOMEM;
+	SET(h->tag, tag);
+	fill_hint(h, v);
+	if (age >= 0) {
+		char label[320], a[48];
+		lverdict_label(v, label, sizeof(label));
+		writer_format_age(age, a, sizeof(a));
+		snprintf(h->text, sizeof(h->text),
+			 "denied packet matched prior %s flow classified %s ago", label, a);
+	}
+	if (hint_build(h, hint, len) < 0)
+		hint[0] = '\0';
+	free(h);
+	return 0;
+}
+
 static void on_deny(struct writer *w, struct lentry *e)
 {
 	char src[RDPI_ADDR_STRLEN] = "", dst[RDPI_ADDR_STRLEN] = "", pbuf[16], flags[40];
@@ -428,30 +711,11 @@ static void on_deny(struct writer *w, struct lentry *e)
 	const struct lverdict *v = deny_verdict(w, e, &age, &owned);
 
 	const char *tag = e->tag[0] ? e->tag : LENTRY_TAG_NETLINK;
-	struct hint_fields *h = NULL;
-	/* most rows of a deny flood carry no DPI: their hint is the bare tag (tags never need
-	 * escaping), without building a 4 KiB hint_fields */
-	if (!v)
-		snprintf(hint, sizeof(hint), "%s", tag);
-	if (v && !(h = calloc(1, sizeof(*h)))) {
+	if (build_hint(tag, v, age, hint, sizeof(hint)) < 0) {
 		lverdict_free(owned);
 		rdpi_counter_inc(&w->stats.write_errors);
 		return;
 	}
-	if (v) {
-		SET(h->tag, tag);
-		fill_hint(h, v);
-		if (age >= 0) {
-			char label[320], a[48];
-			lverdict_label(v, label, sizeof(label));
-			writer_format_age(age, a, sizeof(a));
-			snprintf(h->text, sizeof(h->text),
-				 "denied packet matched prior %s flow classified %s ago", label, a);
-		}
-	}
-	if (h && hint_build(h, hint, sizeof(hint)) < 0)
-		hint[0] = '\0';
-	free(h);
 
 	if (e->l3) {
 		rdpi_addr_format(e->src, src, sizeof(src));
@@ -480,6 +744,16 @@ static void on_deny(struct writer *w, struct lentry *e)
 	    .expired_bytes = -1,
 	    .dpi_risk_score = -1,
 	};
+	char detail[600];
+	if (w->exp && e->l3) {
+		const struct lverdict *ov = correlate(w, e, &l, detail, sizeof(detail));
+		if (!v && ov) {
+			/* the original flow's DPI applies to its late reply */
+			v = ov;
+			if (build_hint(tag, v, -1, hint, sizeof(hint)) < 0)
+				hint[0] = '\0';
+		}
+	}
 	if (v) {
 		l.dpi_app = v->app_name;
 		l.dpi_category = v->app_category;
@@ -500,6 +774,8 @@ static void on_deny(struct writer *w, struct lentry *e)
 static void housekeeping(struct writer *w, bool force)
 {
 	uint64_t mono = rdpi_monotonic_ns();
+	if (w->o.flows)
+		flowsdb_maybe_flush(w->o.flows, mono);
 	if (force || w->ndirty + store_pending(w->st) >= w->o.batch_max ||
 	    (w->ndirty && mono - w->dirty_since >= w->o.batch_age_ns) ||
 	    store_maybe_flush(w->st, mono) != 0)
@@ -520,6 +796,10 @@ static void housekeeping(struct writer *w, bool force)
 		    store_prune_expired(w->st, now, w->o.expired_ttl_ns, PRUNE_WORK,
 					w->o.expired_limit, NULL) < 0)
 			rdpi_log(LOG_WARNING, TAG, "retention failed: %s", store_errmsg(w->st));
+		if (w->o.flows && flowsdb_prune(w->o.flows, now, w->o.traffic_ttl_ns, PRUNE_WORK,
+						w->o.traffic_limit, NULL) < 0)
+			rdpi_log(LOG_WARNING, TAG, "traffic-flows.db retention failed: %s",
+				 flowsdb_errmsg(w->o.flows));
 		publish(w);
 	}
 }
@@ -529,7 +809,9 @@ void writer_process(struct writer *w, struct lentry *e)
 	rdpi_counter_inc(&w->stats.entries);
 	if ((int64_t)e->ts_ns > w->clock)
 		w->clock = (int64_t)e->ts_ns;
-	if (e->pfx.action == HINT_ACTION_ACCEPT)
+	if (e->ct)
+		on_ct(w, e->ct);
+	else if (e->pfx.action == HINT_ACTION_ACCEPT)
 		on_accept(w, e);
 	else
 		on_deny(w, e);
@@ -601,6 +883,9 @@ void writer_free(struct writer *w)
 	rdpi_flowtab_free(w->mem);
 	w->mem = NULL;
 	store_flush(w->st);
+	if (w->o.flows)
+		flowsdb_flush(w->o.flows);
+	expiredtab_free(w->exp);
 	lqueue_free(w->q);
 	free(w);
 }
@@ -646,6 +931,20 @@ int writer_register(struct writer *w, struct rdpi_counters *reg)
 	    {"writer_flows", &s->mem_flows, RDPI_GAUGE, "flows in the in-memory verdict table"},
 	    {"writer_flows_bytes", &s->mem_flows_bytes, RDPI_GAUGE,
 	     "bytes of the in-memory verdict table"},
+	    {"ct_entries", &s->ct_events, RDPI_COUNTER, "conntrack entries written"},
+	    {"orphan_returns", &s->orphan_returns, RDPI_COUNTER,
+	     "deny rows correlated with an expired connection"},
+	    {"orphan_returns_db", &s->orphan_returns_db, RDPI_COUNTER,
+	     "... whose expired connection came from SQLite"},
+	    {"true_suspicious", &s->true_suspicious, RDPI_COUNTER,
+	     "deny rows without an expired reverse flow"},
+	    {"traffic_upserts", &s->traffic_upserts, RDPI_COUNTER, "traffic-flows.db upserts"},
+	    {"traffic_enriched", &s->traffic_enriched, RDPI_COUNTER,
+	     "traffic-flows.db upserts with a DPI label"},
+	    {"rows_traffic_flows", &s->rows_traffic, RDPI_COUNTER, "flows rows committed"},
+	    {"traffic_commit_errors", &s->traffic_commit_errors, RDPI_COUNTER,
+	     "failed traffic-flows.db commits"},
+	    {"pruned_traffic_flows", &s->pruned_traffic, RDPI_COUNTER, "flows rows pruned"},
 	};
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		int rv = rdpi_counters_register(reg, t[i].name, NULL, t[i].kind, t[i].help, t[i].c);

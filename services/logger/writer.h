@@ -10,6 +10,8 @@
 
 #include "common/counters.h"
 
+struct flowsdb;
+struct flowsdb;
 struct lentry;
 struct store;
 struct writer;
@@ -26,6 +28,12 @@ struct writer_opts {
 	uint64_t batch_age_ns;	 /* 0 -> 250 ms */
 	uint64_t prune_every_ns; /* 0 -> 10 s */
 	bool offline;		 /* file input: retention clock is the newest packet time */
+	/* conntrack side: with correlate, deny rows get orphan-return correlation from expired
+	 * connections (recent-expired table of expired_limit entries, SQLite after a restart) */
+	bool correlate;
+	struct flowsdb *flows;	/* traffic-flows.db, NULL: none; used only by the writer */
+	int64_t traffic_ttl_ns; /* flows retention (0: none) */
+	size_t traffic_limit;	/* flows rows kept (0: no limit) */
 };
 
 struct writer_stats {
@@ -42,6 +50,14 @@ struct writer_stats {
 	struct rdpi_counter rows_firewall_logs, rows_dpi_flow, rows_expired_flows, commits,
 	    commit_errors, rows_lost, commit_us_last, commit_us_max, batch_last, batch_max,
 	    pruned_flows, pruned_expired, mem_flows, mem_flows_bytes, queue_depth;
+	/* conntrack side */
+	struct rdpi_counter ct_events;	       /* conntrack entries processed */
+	struct rdpi_counter orphan_returns;    /* deny rows correlated with an expired connection */
+	struct rdpi_counter orphan_returns_db; /* ... found in SQLite (after a restart) */
+	struct rdpi_counter true_suspicious;   /* deny rows without an expired reverse flow */
+	struct rdpi_counter traffic_upserts;   /* traffic-flows.db upserts queued */
+	struct rdpi_counter traffic_enriched;  /* ... carrying a DPI label */
+	struct rdpi_counter rows_traffic, traffic_commit_errors, pruned_traffic;
 };
 
 int writer_new(const struct writer_opts *opts, struct writer **ret);
