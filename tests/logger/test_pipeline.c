@@ -18,7 +18,9 @@
 #include "budget.h"
 #include "common/packet.h"
 #include "common/synth.h"
+#include "ct.h"
 #include "entry.h"
+#include "flowsdb.h"
 #include "logger.h"
 #include "lqueue.h"
 #include "lverdict.h"
@@ -462,6 +464,136 @@ static void test_pipeline_classifier_missing(void **state)
 			 0);
 }
 
+/* ---- conntrack side --------------------------------------------------------------------- */
+
+static struct lentry *ct_entry(enum ct_type type, uint64_t ts, uint32_t id, const char *cli,
+			       uint16_t cport, const char *srv, uint16_t sport, int64_t bytes)
+{
+	struct lentry *e = calloc(1, sizeof(*e));
+	struct ct_event *c = calloc(1, sizeof(*c));
+	assert_non_null(e);
+	assert_non_null(c);
+	c->type = type;
+	c->ts_ns = ts;
+	c->id = id;
+	c->l3 = 4;
+	c->l4proto = 6;
+	assert_int_equal(rdpi_addr_parse(cli, c->orig_src, NULL), 0);
+	assert_int_equal(rdpi_addr_parse(srv, c->orig_dst, NULL), 0);
+	memcpy(c->reply_src, c->orig_dst, 16);
+	memcpy(c->reply_dst, c->orig_src, 16);
+	c->orig_sport = cport;
+	c->orig_dport = sport;
+	c->reply_sport = sport;
+	c->reply_dport = cport;
+	c->has_reply = true;
+	c->has_counters = bytes >= 0; /* < 0: nf_conntrack_acct off */
+	if (bytes >= 0) {
+		c->orig_bytes = (uint64_t)(bytes / 4);
+		c->reply_bytes = (uint64_t)(bytes - bytes / 4);
+	}
+	c->orig_packets = 3;
+	c->reply_packets = 4;
+	e->ct = c;
+	e->ts_ns = ts;
+	return e;
+}
+
+static void test_pipeline_writer_orphan_return(void **state)
+{
+	struct fx *fx = *state;
+	struct store *st = open_store(fx);
+	struct writer *w;
+	struct writer_opts wo = {.store = st, .correlate = true};
+	assert_int_equal(writer_new(&wo, &w), 0);
+	/* a classified TLS connection, then conntrack expires it */
+	struct lentry *e = tcp(T0, ACCEPT, CLI, 40000, SRV, 443, 0x18, "hello");
+	e->client_dir = e->dir;
+	e->v = verdict("tls", "builtin-payload", "orphan.example");
+	writer_process(w, e);
+	writer_process(w, ct_entry(CT_DESTROY, T0 + 10 * SEC, 7, CLI, 40000, SRV, 443, 4096));
+	/* 90 s later the server's late FIN arrives and is denied */
+	writer_process(w, tcp(T0 + 100 * SEC, DENY, SRV, 443, CLI, 40000, 0x11, NULL));
+	/* a packet nobody expected */
+	writer_process(w, tcp(T0 + 101 * SEC, DENY, SRV, 443, CLI, 40999, 0x02, NULL));
+	assert_int_equal(writer_flush(w), 0);
+	char t[600];
+	q_text(
+	    fx->path,
+	    "SELECT correlation||'|'||expired_age_seconds||'|'||expired_bytes||'|'||dpi_app||'|'||"
+	    "correlation_detail FROM firewall_logs WHERE dst_port = 40000",
+	    t, sizeof(t));
+	assert_string_equal(t, "orphan_return|90|4096|tls|likely orphan return from expired "
+			       "TLS-SNI=orphan.example conn (orig: 192.0.2.10:40000 -> "
+			       "198.51.100.20:443, expired 1m30s ago, 4096 bytes transferred)");
+	q_text(
+	    fx->path,
+	    "SELECT correlation||'|'||correlation_detail FROM firewall_logs WHERE dst_port = 40999",
+	    t, sizeof(t));
+	assert_string_equal(t, "true_suspicious|no expired reverse flow match");
+	q_text(fx->path, "SELECT raw FROM expired_flows", t, sizeof(t));
+	assert_non_null(strstr(t, "[DESTROY] tcp 6"));
+	assert_int_equal(q_int(fx->path,
+			       "SELECT count(*) FROM expired_flows WHERE reply_src = '" SRV
+			       "' AND reply_dst_port = 40000 AND bytes = 4096"),
+			 1);
+	writer_free(w);
+	store_free(st);
+
+	/* after a restart the expired connection comes from SQLite */
+	st = open_store(fx);
+	wo.store = st;
+	assert_int_equal(writer_new(&wo, &w), 0);
+	writer_process(w, tcp(T0 + 200 * SEC, DENY, SRV, 443, CLI, 40000, 0x04, NULL));
+	assert_int_equal(writer_flush(w), 0);
+	assert_int_equal(q_int(fx->path,
+			       "SELECT count(*) FROM firewall_logs WHERE dst_port = 40000 "
+			       "AND correlation = 'orphan_return'"),
+			 2);
+	assert_int_equal(rdpi_counter_get(&writer_stats(w)->orphan_returns_db), 1);
+	writer_free(w);
+	store_free(st);
+}
+
+static void test_pipeline_writer_traffic_flows(void **state)
+{
+	struct fx *fx = *state;
+	struct store *st = open_store(fx);
+	char tpath[160], err[256];
+	snprintf(tpath, sizeof(tpath), "%s/traffic-flows.db", fx->dir);
+	struct flowsdb_opts fo = {.path = tpath};
+	struct flowsdb *fdb;
+	assert_int_equal(flowsdb_open(&fo, err, sizeof(err), &fdb), 0);
+	struct writer *w;
+	struct writer_opts wo = {.store = st, .flows = fdb, .correlate = true};
+	assert_int_equal(writer_new(&wo, &w), 0);
+	writer_process(w, ct_entry(CT_NEW, T0, 9, CLI, 40000, SRV, 443, 0));
+	struct lentry *e = tcp(T0 + SEC, ACCEPT, CLI, 40000, SRV, 443, 0x18, "hello");
+	e->client_dir = e->dir;
+	e->v = verdict("tls", "builtin-payload", "traffic.example");
+	writer_process(w, e);
+	writer_process(w, ct_entry(CT_UPDATE, T0 + 2 * SEC, 9, CLI, 40000, SRV, 443, 800));
+	writer_process(w, ct_entry(CT_DESTROY, T0 + 5 * SEC, 9, CLI, 40000, SRV, 443, 2000));
+	/* the same 5-tuple reused by a new connection: a new row, not the old one */
+	writer_process(w, ct_entry(CT_NEW, T0 + 6 * SEC, 10, CLI, 40000, SRV, 443, 0));
+	assert_int_equal(writer_flush(w), 0);
+	char t[600];
+	q_text(tpath,
+	       "SELECT client_address||':'||client_port||'>'||peer_address||':'||peer_port||'|'||"
+	       "app_name||'|'||source||'|'||tls_sni||'|'||resolved_hostname||'|'||bytes_out||'/'||"
+	       "bytes_in||'|'||(ts_ended - ts_started)||'|'||accounting FROM flows WHERE "
+	       "conntrack_id = 9",
+	       t, sizeof(t));
+	assert_string_equal(t, CLI ":40000>" SRV ":443|tls|builtin-payload|traffic.example|"
+				   "traffic.example|500/1500|5000000000|conntrack");
+	assert_int_equal(q_int(tpath, "SELECT count(*) FROM flows"), 2);
+	assert_int_equal(q_int(tpath, "SELECT ts_ended IS NULL FROM flows WHERE conntrack_id = 10"),
+			 1);
+	writer_free(w);
+	flowsdb_free(fdb);
+	store_free(st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -479,6 +611,8 @@ int main(void)
 	    cmocka_unit_test(test_pipeline_format_age),
 	    cmocka_unit_test(test_pipeline_queue_bounded),
 	    cmocka_unit_test_setup_teardown(test_pipeline_classifier_missing, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_pipeline_writer_orphan_return, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_pipeline_writer_traffic_flows, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
