@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/ports.h"
 #include "dhcp.h"
 #include "dns.h"
 #include "ftp.h"
@@ -14,7 +15,6 @@
 #include "mqtt.h"
 #include "nbns.h"
 #include "ntp.h"
-#include "ports.h"
 #include "quic.h"
 #include "ssdp.h"
 #include "ssh.h"
@@ -39,9 +39,9 @@ const char *builtin_app_category(const char *app)
 	for (size_t i = 0; i < sizeof(app_categories) / sizeof(app_categories[0]); i++)
 		if (strcmp(app_categories[i].app, app) == 0)
 			return app_categories[i].category;
-	const struct ports_entry *t;
+	const struct rdpi_ports_entry *t;
 	size_t n;
-	t = ports_table(&n);
+	t = rdpi_ports_table(&n);
 	for (size_t i = 0; i < n; i++)
 		if (strcmp(t[i].app, app) == 0)
 			return t[i].category;
@@ -261,7 +261,7 @@ static int try_dns(const struct builtin_input *in, struct verdict *v)
 
 int builtin_port_guess(uint8_t l4proto, uint16_t sport, uint16_t dport, struct verdict *ret)
 {
-	const struct ports_entry *e = ports_lookup(l4proto, sport, dport);
+	const struct rdpi_ports_entry *e = rdpi_ports_lookup(l4proto, sport, dport);
 	if (!e)
 		return 0;
 	verdict_init(ret);

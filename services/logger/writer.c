@@ -14,6 +14,7 @@
 #include "common/flowtab.h"
 #include "common/log.h"
 #include "common/packet.h"
+#include "common/ports.h"
 #include "common/service.h"
 #include "ct.h"
 #include "entry.h"
@@ -539,6 +540,22 @@ static void traffic_upsert(struct writer *w, const struct ct_event *c, const cha
 									    : NULL;
 		x.classified_at = f->classified_ts;
 		rdpi_counter_inc(&w->stats.traffic_enriched);
+	} else {
+		/* nothing better: the project's one port table, labelled as the guess it is
+		 * (any later DPI label outranks it) */
+		const struct rdpi_ports_entry *pe =
+		    ports ? rdpi_ports_lookup(c->l4proto, c->orig_sport, c->orig_dport) : NULL;
+		if (pe) {
+			x.app_name = pe->app;
+			x.app_category = pe->category;
+			x.app_confidence = pe->confidence;
+			x.application_protocol = pe->app;
+			x.category = pe->category;
+			x.engine = "builtin";
+			x.source = "port-fallback";
+			x.confidence = "port";
+			rdpi_counter_inc(&w->stats.traffic_port_fallback);
+		}
 	}
 	if (flowsdb_upsert(w->o.flows, &x) < 0)
 		rdpi_counter_inc(&w->stats.write_errors);
@@ -941,6 +958,8 @@ int writer_register(struct writer *w, struct rdpi_counters *reg)
 	    {"traffic_upserts", &s->traffic_upserts, RDPI_COUNTER, "traffic-flows.db upserts"},
 	    {"traffic_enriched", &s->traffic_enriched, RDPI_COUNTER,
 	     "traffic-flows.db upserts with a DPI label"},
+	    {"traffic_port_fallback", &s->traffic_port_fallback, RDPI_COUNTER,
+	     "traffic-flows.db upserts labelled by the port table only"},
 	    {"rows_traffic_flows", &s->rows_traffic, RDPI_COUNTER, "flows rows committed"},
 	    {"traffic_commit_errors", &s->traffic_commit_errors, RDPI_COUNTER,
 	     "failed traffic-flows.db commits"},

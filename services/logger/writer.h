@@ -57,6 +57,7 @@ struct writer_stats {
 	struct rdpi_counter true_suspicious;   /* deny rows without an expired reverse flow */
 	struct rdpi_counter traffic_upserts;   /* traffic-flows.db upserts queued */
 	struct rdpi_counter traffic_enriched;  /* ... carrying a DPI label */
+	struct rdpi_counter traffic_port_fallback; /* ... labelled by the port table only */
 	struct rdpi_counter rows_traffic, traffic_commit_errors, pruned_traffic;
 };
 

@@ -1,6 +1,6 @@
 /* Port-fallback table for the whole project (classifier engine, console): sorted by
  * (l4proto, port), binary-searched. A port guess is never authoritative: confidence <= 40. */
-#include "ports.h"
+#include "common/ports.h"
 
 #include <netinet/in.h>
 
@@ -13,7 +13,7 @@
 #define C_DEFAULT   30
 
 /* Keep sorted by (l4proto, port): the ports test checks it. */
-static const struct ports_entry table[] = {
+static const struct rdpi_ports_entry table[] = {
     {20, TCP, "ftp", "file-sharing", C_DEFAULT},
     {21, TCP, "ftp", "file-sharing", C_DEFAULT},
     {22, TCP, "ssh", "remote-access", C_DEFAULT},
@@ -60,18 +60,18 @@ static const struct ports_entry table[] = {
     {51820, UDP, "wireguard", "vpn", C_DEFAULT},
 };
 
-_Static_assert(C_TAILSCALE <= PORTS_CONFIDENCE_MAX && C_STUN < C_TAILSCALE && C_QUIC < C_STUN &&
-		   C_DEFAULT < C_QUIC,
+_Static_assert(C_TAILSCALE <= RDPI_PORTS_CONFIDENCE_MAX && C_STUN < C_TAILSCALE &&
+		   C_QUIC < C_STUN && C_DEFAULT < C_QUIC,
 	       "port guesses stay weak and keep their order");
 
 #define TABLE_N (sizeof(table) / sizeof(table[0]))
 
-const struct ports_entry *ports_find(uint8_t l4proto, uint16_t port)
+const struct rdpi_ports_entry *rdpi_ports_find(uint8_t l4proto, uint16_t port)
 {
 	size_t lo = 0, hi = TABLE_N;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		const struct ports_entry *e = &table[mid];
+		const struct rdpi_ports_entry *e = &table[mid];
 		if (e->l4proto == l4proto && e->port == port)
 			return e;
 		if (e->l4proto < l4proto || (e->l4proto == l4proto && e->port < port))
@@ -82,12 +82,12 @@ const struct ports_entry *ports_find(uint8_t l4proto, uint16_t port)
 	return NULL;
 }
 
-const struct ports_entry *ports_lookup(uint8_t l4proto, uint16_t sport, uint16_t dport)
+const struct rdpi_ports_entry *rdpi_ports_lookup(uint8_t l4proto, uint16_t sport, uint16_t dport)
 {
 	if (l4proto != TCP && l4proto != UDP)
 		return NULL;
-	const struct ports_entry *s = ports_find(l4proto, sport);
-	const struct ports_entry *d = ports_find(l4proto, dport);
+	const struct rdpi_ports_entry *s = rdpi_ports_find(l4proto, sport);
+	const struct rdpi_ports_entry *d = rdpi_ports_find(l4proto, dport);
 	if (!s || !d)
 		return d ? d : s;
 	if (sport < 1024 && dport >= 1024)
@@ -95,7 +95,7 @@ const struct ports_entry *ports_lookup(uint8_t l4proto, uint16_t sport, uint16_t
 	return d;
 }
 
-const struct ports_entry *ports_table(size_t *ret_n)
+const struct rdpi_ports_entry *rdpi_ports_table(size_t *ret_n)
 {
 	if (ret_n)
 		*ret_n = TABLE_N;

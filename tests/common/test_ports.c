@@ -1,4 +1,4 @@
-/* Tests for services/classifier/ports: the one port-fallback table is sorted, unique and weak,
+/* Tests for common/ports: the one port-fallback table is sorted, unique and weak,
  * and lookups pick the well-known side. */
 #include <errno.h>
 #include <netinet/in.h>
@@ -10,12 +10,12 @@
 
 #include <cmocka.h>
 
-#include "ports.h"
+#include "common/ports.h"
 
 static void test_ports_table_sorted_unique(void **state)
 {
 	size_t n = 0;
-	const struct ports_entry *t = ports_table(&n);
+	const struct rdpi_ports_entry *t = rdpi_ports_table(&n);
 	assert_non_null(t);
 	assert_true(n > 30);
 	for (size_t i = 1; i < n; i++) {
@@ -27,16 +27,16 @@ static void test_ports_table_sorted_unique(void **state)
 		assert_non_null(t[i].app);
 		assert_non_null(t[i].category);
 		assert_string_not_equal(t[i].category, "port-fallback");
-		assert_true(t[i].confidence > 0 && t[i].confidence <= PORTS_CONFIDENCE_MAX);
-		assert_ptr_equal(ports_find(t[i].l4proto, t[i].port), &t[i]);
+		assert_true(t[i].confidence > 0 && t[i].confidence <= RDPI_PORTS_CONFIDENCE_MAX);
+		assert_ptr_equal(rdpi_ports_find(t[i].l4proto, t[i].port), &t[i]);
 	}
-	assert_ptr_equal(ports_table(NULL), t);
+	assert_ptr_equal(rdpi_ports_table(NULL), t);
 }
 
 static void check(uint8_t proto, uint16_t port, const char *app, const char *category,
 		  uint8_t confidence)
 {
-	const struct ports_entry *e = ports_find(proto, port);
+	const struct rdpi_ports_entry *e = rdpi_ports_find(proto, port);
 	assert_non_null(e);
 	assert_string_equal(e->app, app);
 	assert_string_equal(e->category, category);
@@ -71,33 +71,33 @@ static void test_ports_entries(void **state)
 	check(U, 5355, "llmnr", "network", 30);
 	check(U, 51820, "wireguard", "vpn", 30);
 	check(T, 1883, "mqtt", "iot", 30);
-	assert_null(ports_find(T, 123));
-	assert_null(ports_find(U, 22));
-	assert_null(ports_find(T, 41641));
+	assert_null(rdpi_ports_find(T, 123));
+	assert_null(rdpi_ports_find(U, 22));
+	assert_null(rdpi_ports_find(T, 41641));
 }
 
 static void test_ports_lookup_rules(void **state)
 {
 	const uint8_t T = IPPROTO_TCP, U = IPPROTO_UDP;
 	/* one side listed: that side, whichever it is */
-	assert_string_equal(ports_lookup(U, 51000, 53)->app, "dns");
-	assert_string_equal(ports_lookup(U, 53, 51000)->app, "dns");
-	assert_string_equal(ports_lookup(T, 443, 40000)->app, "tls");
+	assert_string_equal(rdpi_ports_lookup(U, 51000, 53)->app, "dns");
+	assert_string_equal(rdpi_ports_lookup(U, 53, 51000)->app, "dns");
+	assert_string_equal(rdpi_ports_lookup(T, 443, 40000)->app, "tls");
 	/* both listed, one below 1024: the well-known side */
-	assert_string_equal(ports_lookup(U, 5353, 53)->app, "dns");
-	assert_string_equal(ports_lookup(U, 53, 5353)->app, "dns");
-	assert_string_equal(ports_lookup(T, 443, 8080)->app, "tls");
+	assert_string_equal(rdpi_ports_lookup(U, 5353, 53)->app, "dns");
+	assert_string_equal(rdpi_ports_lookup(U, 53, 5353)->app, "dns");
+	assert_string_equal(rdpi_ports_lookup(T, 443, 8080)->app, "tls");
 	/* both listed, both below or both above 1024: dport */
-	assert_string_equal(ports_lookup(U, 41641, 3478)->app, "stun");
-	assert_string_equal(ports_lookup(U, 3478, 41641)->app, "tailscale");
-	assert_string_equal(ports_lookup(U, 67, 68)->app, "dhcp");
-	assert_string_equal(ports_lookup(T, 25, 22)->app, "ssh");
-	assert_string_equal(ports_lookup(U, 41641, 41641)->app, "tailscale");
+	assert_string_equal(rdpi_ports_lookup(U, 41641, 3478)->app, "stun");
+	assert_string_equal(rdpi_ports_lookup(U, 3478, 41641)->app, "tailscale");
+	assert_string_equal(rdpi_ports_lookup(U, 67, 68)->app, "dhcp");
+	assert_string_equal(rdpi_ports_lookup(T, 25, 22)->app, "ssh");
+	assert_string_equal(rdpi_ports_lookup(U, 41641, 41641)->app, "tailscale");
 	/* nothing listed, or not TCP/UDP */
-	assert_null(ports_lookup(U, 40000, 50000));
-	assert_null(ports_lookup(T, 41641, 50000));
-	assert_null(ports_lookup(IPPROTO_ICMP, 0, 53));
-	assert_null(ports_lookup(IPPROTO_SCTP, 443, 443));
+	assert_null(rdpi_ports_lookup(U, 40000, 50000));
+	assert_null(rdpi_ports_lookup(T, 41641, 50000));
+	assert_null(rdpi_ports_lookup(IPPROTO_ICMP, 0, 53));
+	assert_null(rdpi_ports_lookup(IPPROTO_SCTP, 443, 443));
 }
 
 int main(void)
