@@ -505,7 +505,11 @@ static void traffic_upsert(struct writer *w, const struct ct_event *c, const cha
 	    .protocol = proto,
 	    .l3_proto = l3_name(c->l3),
 	    .nat_translated_address = nat,
-	    .accounting = c->has_counters ? "conntrack" : "conntrack-acct-off",
+	    /* NEW/UPDATE events carry no counters even with accounting on: only DESTROY and
+	     * dumps say whether it is on */
+	    .accounting = c->has_counters	  ? "conntrack"
+			  : c->type == CT_DESTROY ? "conntrack-acct-off"
+						  : NULL,
 	    .bytes_out = c->has_counters ? (int64_t)c->orig_bytes : -1,
 	    .bytes_in = c->has_counters ? (int64_t)c->reply_bytes : -1,
 	    .packets_out = c->has_counters ? (int64_t)c->orig_packets : -1,

@@ -28,6 +28,7 @@
 #include <cmocka.h>
 
 #include <jansson.h>
+#include <libnetfilter_conntrack/libnetfilter_conntrack.h>
 #include <sqlite3.h>
 
 /* Addresses (private range, only inside our namespaces). */
@@ -41,6 +42,11 @@
 #define DNS_NAME   "e2e-dns.example"
 #define DENY_PORT  9999
 #define DENY_SPORT 45999
+/* conntrack case: the DNS client's fixed source port (the expired flow's reply tuple ends
+ * there), and a srv -> cli probe no expired flow explains */
+#define DNS_SPORT	 53530
+#define SUSPICIOUS_SPORT 9
+#define SUSPICIOUS_DPORT 40999
 
 #define SKIP_MSG "skipped: needs root and network namespaces"
 
@@ -61,7 +67,12 @@ struct e2e {
 	char logger_bin[PATH_MAX], classifier_bin[PATH_MAX];
 	char lsock[128], lipc[160], lerr[128], db[128];
 	char csock[128], cipc[160], cerr[128];
+	char tdb[128]; /* traffic-flows.db (conntrack case) */
+	pid_t dns;     /* the DNS server (also in children) */
 };
+
+/* The running case's fixture, for failure dumps. */
+static struct e2e *cur;
 
 /* ---- helpers ------------------------------------------------------------------------------ */
 
@@ -334,7 +345,8 @@ static int in_ns(const char *ns, int (*fn)(void *), void *arg)
 	return wait_exit(pid, 20000);
 }
 
-/* Sends a DNS query for DNS_NAME to the server, retries; 0 when an answer came back. */
+/* Sends a DNS query for DNS_NAME to the server, retries; 0 when an answer came back. arg: NULL
+ * or the source port (int *). */
 static int dns_client(void *arg)
 {
 	int s = socket(AF_INET, SOCK_DGRAM, 0);
@@ -342,6 +354,13 @@ static int dns_client(void *arg)
 	inet_pton(AF_INET, SRV_ADDR, &sa.sin_addr);
 	struct timeval tv = {.tv_sec = 1};
 	setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (arg) {
+		const int *sport = arg;
+		struct sockaddr_in src = {.sin_family = AF_INET,
+					  .sin_port = htons((uint16_t)*sport)};
+		if (bind(s, (struct sockaddr *)&src, sizeof(src)) != 0)
+			return 3;
+	}
 	uint8_t q[512], r[600];
 	size_t ql = dns_query(DNS_NAME, 0x4242, q, sizeof(q));
 	if (s < 0 || ql == 0 || connect(s, (struct sockaddr *)&sa, sizeof(sa)) != 0)
@@ -356,13 +375,20 @@ static int dns_client(void *arg)
 	return 1;
 }
 
-/* One UDP datagram to the denied port. */
-static int deny_client(void *arg)
+/* One UDP datagram from a fixed source port. */
+struct udp_probe {
+	int sport;
+	const char *dst;
+	int dport;
+};
+
+static int udp_send(void *arg)
 {
+	const struct udp_probe *p = arg;
 	int s = socket(AF_INET, SOCK_DGRAM, 0);
-	struct sockaddr_in src = {.sin_family = AF_INET, .sin_port = htons(DENY_SPORT)};
-	struct sockaddr_in dst = {.sin_family = AF_INET, .sin_port = htons(DENY_PORT)};
-	inet_pton(AF_INET, SRV_ADDR, &dst.sin_addr);
+	struct sockaddr_in src = {.sin_family = AF_INET, .sin_port = htons((uint16_t)p->sport)};
+	struct sockaddr_in dst = {.sin_family = AF_INET, .sin_port = htons((uint16_t)p->dport)};
+	inet_pton(AF_INET, p->dst, &dst.sin_addr);
 	if (s < 0 || bind(s, (struct sockaddr *)&src, sizeof(src)) != 0)
 		return 2;
 	static const char msg[] = "routerd-e2e deny probe";
@@ -370,6 +396,20 @@ static int deny_client(void *arg)
 		       (ssize_t)(sizeof(msg) - 1)
 		   ? 0
 		   : 1;
+}
+
+/* Flushes the conntrack table of the namespace it runs in (DESTROY events now instead of
+ * after the TIME_WAIT / UDP timeouts); 0 or 1. */
+static int ct_flush(void *arg)
+{
+	(void)arg;
+	struct nfct_handle *h = nfct_open(CONNTRACK, 0);
+	if (!h)
+		return 1;
+	uint32_t fam = AF_INET;
+	int rc = nfct_query(h, NFCT_Q_FLUSH, &fam);
+	nfct_close(h);
+	return rc == 0 ? 0 : 1;
 }
 
 /* A TCP connect to SRV_ADDR:port from inside srv (readiness of openssl s_server). */
@@ -479,12 +519,26 @@ out:
 	sqlite3_close(h);
 }
 
+/* Everything a failed expectation needs to be diagnosed: the tables and the logger's stderr. */
+static void dump_state(void)
+{
+	if (!cur)
+		return;
+	db_dump(cur->db, "SELECT * FROM dpi_flow");
+	db_dump(cur->db, "SELECT * FROM firewall_logs");
+	if (cur->tdb[0]) {
+		db_dump(cur->db, "SELECT * FROM expired_flows");
+		db_dump(cur->tdb, "SELECT * FROM flows");
+	}
+	print_message("logger stderr:\n");
+	print_file(cur->lerr);
+}
+
 #define expect_rows(db, min, ...)                                                                  \
 	do {                                                                                       \
 		long long n_ = db_int(db, __VA_ARGS__);                                            \
 		if (n_ < (min)) {                                                                  \
-			db_dump(db, "SELECT * FROM dpi_flow");                                     \
-			db_dump(db, "SELECT * FROM firewall_logs");                                \
+			dump_state();                                                              \
 			fail_msg("%lld rows (want >= %d) for: %s", n_, (int)(min), last_sql);      \
 		}                                                                                  \
 	} while (0)
@@ -525,6 +579,7 @@ static int e2e_setup(void **state)
 	t->group = 4000 + (unsigned)(pid % 1000);
 	find_binaries(t);
 	*state = t;
+	cur = t;
 	return 0;
 }
 
@@ -565,10 +620,12 @@ static int e2e_teardown(void **state)
 	}
 	free(t);
 	*state = NULL;
+	cur = NULL;
 	return 0;
 }
 
-static void topology(struct e2e *t)
+/* deny_srv_new: NEW connections from the srv side are denied (and logged) as well. */
+static void topology(struct e2e *t, bool deny_srv_new)
 {
 	const char *c = t->ns[NS_CLI], *g = t->ns[NS_GW], *s = t->ns[NS_SRV];
 	long pid = (long)getpid();
@@ -598,6 +655,12 @@ static void topology(struct e2e *t)
 			    "ip -n %s route add 10.231.1.0/24 via " GW_SRV,
 			    s, s, srv_if, s, srv_if, s),
 			 0);
+	char srv_new[160] = "";
+	if (deny_srv_new)
+		snprintf(srv_new, sizeof(srv_new),
+			 "  iifname \"%s\" ct state new log prefix \"routerd firewall forward deny "
+			 "\" group %u snaplen 2048 drop\n",
+			 gws_if, t->group);
 	assert_int_equal(
 	    sh("ip netns exec %s nft -f - <<'EOF'\n"
 	       "table inet rdpie2e {\n"
@@ -605,16 +668,18 @@ static void topology(struct e2e *t)
 	       "  type filter hook forward priority 0; policy accept;\n"
 	       "  udp dport %d log prefix \"routerd firewall forward deny \" group %u "
 	       "snaplen 2048 drop\n"
+	       "%s"
 	       "  log prefix \"routerd firewall forward accept \" group %u snaplen 2048 "
 	       "accept\n"
 	       " }\n"
 	       "}\n"
 	       "EOF\n",
-	       g, DENY_PORT, t->group, t->group),
+	       g, DENY_PORT, t->group, srv_new, t->group),
 	    0);
 }
 
-static void start_daemons(struct e2e *t)
+/* extra: NULL or more logger arguments (NULL-terminated). */
+static void start_daemons(struct e2e *t, const char *const *extra)
 {
 	const char *g = t->ns[NS_GW];
 	snprintf(t->csock, sizeof(t->csock), "%s/c.sock", t->dir);
@@ -635,9 +700,15 @@ static void start_daemons(struct e2e *t)
 	snprintf(t->lipc, sizeof(t->lipc), "ipc://%s/l.ipc", t->dir);
 	snprintf(t->lerr, sizeof(t->lerr), "%s/logger.err", t->dir);
 	snprintf(t->db, sizeof(t->db), "%s/fw.db", t->dir);
-	const char *largv[] = {
+	const char *largv[24] = {
 	    t->logger_bin, "daemon",   "--nflog-group", group,	 "--path", t->db, "--dpi-socket",
 	    t->cipc,	   "--socket", t->lsock,	"--ipc", t->lipc,  NULL};
+	size_t na = 12;
+	for (size_t i = 0; extra && extra[i]; i++) {
+		assert_true(na < sizeof(largv) / sizeof(largv[0]) - 1);
+		largv[na++] = extra[i];
+	}
+	largv[na] = NULL;
 	t->logger = ns_spawn(g, largv, t->lerr, SIGTERM);
 	assert_true(t->logger > 0);
 	if (wait_for_socket(t->lsock, t->logger, 5000) != 0) {
@@ -658,12 +729,13 @@ static void start_daemons(struct e2e *t)
 	json_decref(st);
 }
 
-/* ---- the test ----------------------------------------------------------------------------- */
+/* ---- shared steps ------------------------------------------------------------------------- */
 
-static void test_e2e_nflog_to_sqlite(void **state)
+/* Skips unless root with the tools and binaries; then namespaces, topology and the HTTP, DNS
+ * and TLS servers in srv. conntrack: the srv side's NEW connections are denied, and gw counts
+ * conntrack bytes (before any connection exists: the acct extension is set at creation). */
+static void bring_up(struct e2e *t, bool conntrack)
 {
-	struct e2e *t = *state;
-
 	if (geteuid() != 0) {
 		print_message("%s (not root)\n", SKIP_MSG);
 		skip();
@@ -687,12 +759,27 @@ static void test_e2e_nflog_to_sqlite(void **state)
 	snprintf(t->dir, sizeof(t->dir), "/tmp/rdpie2e-XXXXXX");
 	assert_non_null(mkdtemp(t->dir));
 
-	topology(t);
+	topology(t, conntrack);
+	if (conntrack) {
+		/* the ruleset's ct expression has loaded nf_conntrack: its sysctls exist */
+		assert_int_equal(sh("ip netns exec '%s' sh -c 'echo 1 > "
+				    "/proc/sys/net/netfilter/nf_conntrack_acct'",
+				    t->ns[NS_GW]),
+				 0);
+		char out[64];
+		assert_int_equal(
+		    run(out, sizeof(out),
+			"ip netns exec '%s' cat /proc/sys/net/netfilter/nf_conntrack_acct",
+			t->ns[NS_GW]),
+		    0);
+		assert_int_equal(atoi(out), 1);
+	}
 
 	/* servers in srv */
-	const char *s = t->ns[NS_SRV], *c = t->ns[NS_CLI];
+	const char *s = t->ns[NS_SRV];
 	start_server(t, s, http_server);
 	start_server(t, s, dns_server);
+	t->dns = t->children[t->nchildren - 1];
 	assert_int_equal(sh("cd '%s' && openssl req -x509 -newkey ec -pkeyopt "
 			    "ec_paramgen_curve:prime256v1 -nodes -keyout key.pem -out cert.pem "
 			    "-days 2 -subj /CN=" TLS_SNI " -addext subjectAltName=DNS:" TLS_SNI
@@ -711,11 +798,13 @@ static void test_e2e_nflog_to_sqlite(void **state)
 		print_file(tlserr);
 		fail_msg("openssl s_server did not listen");
 	}
+}
 
-	/* classifier and logger in gw */
-	start_daemons(t);
-
-	/* traffic from cli, bounded retries */
+/* HTTP, HTTPS (SNI) and DNS from cli (bounded retries), then one datagram to the denied port.
+ * dns_sport: the DNS client's source port, 0 for any. */
+static void traffic(struct e2e *t, int dns_sport)
+{
+	const char *c = t->ns[NS_CLI];
 	char out[4096];
 	bool ok = false;
 	for (int i = 0; i < 5 && !ok; i++) {
@@ -736,35 +825,52 @@ static void test_e2e_nflog_to_sqlite(void **state)
 		ok = strcmp(out, "200") == 0;
 	}
 	if (!ok) {
+		char tlserr[128];
+		snprintf(tlserr, sizeof(tlserr), "%s/s_server.err", t->dir);
 		print_file(tlserr);
 		fail_msg("HTTPS request through gw failed: %s", out);
 	}
-	assert_int_equal(in_ns(c, dns_client, NULL), 0);
-	assert_int_equal(in_ns(c, deny_client, NULL), 0);
+	assert_int_equal(in_ns(c, dns_client, dns_sport ? &dns_sport : NULL), 0);
+	struct udp_probe deny = {DENY_SPORT, SRV_ADDR, DENY_PORT};
+	assert_int_equal(in_ns(c, udp_send, &deny), 0);
+}
 
-	/* wait until the logger has read everything: packets_in stops moving */
+/* A stats value, 0 when absent. */
+static unsigned long long stat_or0(json_t *st, const char *key)
+{
+	unsigned long long v = 0;
+	return stat_get(st, key, &v) ? v : 0;
+}
+
+/* Waits until the logger has read and written everything (packets_in, the writer's entries and
+ * the DPI answers stop moving); its last status. */
+static json_t *wait_quiet(struct e2e *t)
+{
 	char raw[16384];
-	unsigned long long last = 0, cur = 0, lost = 99, enobufs = 99;
+	unsigned long long last = 0, cur_sig = 0, pk = 0;
 	int stable = 0;
 	json_t *st = NULL;
 	for (int i = 0; i < 60 && stable < 4; i++) {
 		usleep(250000);
 		json_decref(st);
 		st = logger_status(t, raw, sizeof(raw));
-		if (!st || !stat_get(st, "packets_in", &cur)) {
+		if (!st || !stat_get(st, "packets_in", &pk)) {
 			json_decref(st);
 			print_file(t->lerr);
 			fail_msg("logger status unreadable: %s", raw);
 		}
-		stable = cur > 0 && cur == last ? stable + 1 : 0;
-		last = cur;
+		cur_sig = pk + stat_or0(st, "writer_entries") + stat_or0(st, "dpi_classified") +
+			  stat_or0(st, "dpi_errors") + stat_or0(st, "dpi_timeouts");
+		stable = pk > 0 && cur_sig == last ? stable + 1 : 0;
+		last = cur_sig;
 	}
-	static const char *const show[] = {"packets_in",     "nflog_packets",	  "nflog_lost",
-					   "nflog_enobufs",  "nflog_seq_gaps",	  "dpi_candidates",
-					   "dpi_classified", "dpi_errors",	  "dpi_timeouts",
-					   "rows_dpi_flow",  "rows_firewall_logs"};
-	print_message("logger stats before stop:");
-	for (size_t i = 0; i < sizeof(show) / sizeof(show[0]); i++) {
+	return st;
+}
+
+static void print_stats(json_t *st, const char *const *show, size_t n)
+{
+	print_message("logger stats:");
+	for (size_t i = 0; i < n; i++) {
 		unsigned long long v = 0;
 		if (stat_get(st, show[i], &v))
 			print_message(" %s=%llu", show[i], v);
@@ -772,12 +878,11 @@ static void test_e2e_nflog_to_sqlite(void **state)
 			print_message(" %s=?", show[i]);
 	}
 	print_message("\n");
-	assert_true(stat_get(st, "nflog_lost", &lost));
-	assert_true(stat_get(st, "nflog_enobufs", &enobufs));
-	json_decref(st);
-	assert_true(cur > 0);
+}
 
-	/* SIGTERM flushes and exits 0 */
+/* SIGTERM flushes and exits 0 (the logger); the classifier is stopped too. */
+static void stop_daemons(struct e2e *t)
+{
 	assert_int_equal(kill(t->logger, SIGTERM), 0);
 	int rc = wait_exit(t->logger, 15000);
 	t->logger = 0;
@@ -792,6 +897,56 @@ static void test_e2e_nflog_to_sqlite(void **state)
 		print_message("warning: classifier exited %d; stderr:\n", rc);
 		print_file(t->cerr);
 	}
+}
+
+/* No payload bytes anywhere in the database's files: the request line and header lines of the
+ * HTTP exchange are metadata only as the Host value. */
+static void assert_no_payload(const char *db)
+{
+	static const char *const suffixes[] = {"", "-wal", "-journal"};
+	for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+		char path[600];
+		snprintf(path, sizeof(path), "%s%s", db, suffixes[i]);
+		FILE *f = fopen(path, "rb");
+		if (!f)
+			continue;
+		static char buf[8 << 20];
+		size_t n = fread(buf, 1, sizeof(buf), f);
+		fclose(f);
+		assert_null(memmem(buf, n, "GET / HTTP/1.1", 14));
+		assert_null(memmem(buf, n, "Host: " HTTP_HOST, strlen("Host: " HTTP_HOST)));
+		assert_null(memmem(buf, n, "HTTP/1.0 200", 12));
+		assert_null(memmem(buf, n, "HTTP/1.1 200", 12));
+		assert_null(memmem(buf, n, "routerd-e2e deny probe", 22));
+	}
+}
+
+/* ---- the tests ---------------------------------------------------------------------------- */
+
+static void test_e2e_nflog_to_sqlite(void **state)
+{
+	struct e2e *t = *state;
+
+	bring_up(t, false);
+	/* classifier and logger in gw */
+	start_daemons(t, NULL);
+	traffic(t, 0);
+
+	/* wait until the logger has read everything */
+	json_t *st = wait_quiet(t);
+	static const char *const show[] = {"packets_in",     "nflog_packets",	  "nflog_lost",
+					   "nflog_enobufs",  "nflog_seq_gaps",	  "dpi_candidates",
+					   "dpi_classified", "dpi_errors",	  "dpi_timeouts",
+					   "rows_dpi_flow",  "rows_firewall_logs"};
+	print_stats(st, show, sizeof(show) / sizeof(show[0]));
+	unsigned long long lost = 99, enobufs = 99, pk = 0;
+	assert_true(stat_get(st, "nflog_lost", &lost));
+	assert_true(stat_get(st, "nflog_enobufs", &enobufs));
+	assert_true(stat_get(st, "packets_in", &pk));
+	json_decref(st);
+	assert_true(pk > 0);
+
+	stop_daemons(t);
 	assert_int_equal(lost, 0);
 	assert_int_equal(enobufs, 0);
 
@@ -824,22 +979,184 @@ static void test_e2e_nflog_to_sqlite(void **state)
 				"OR dst_port != %d",
 				DENY_PORT),
 			 0);
-	/* no payload bytes anywhere in the database files: the request line and header
-	 * lines of the HTTP exchange are metadata only as the Host value */
-	static const char *const suffixes[] = {"", "-wal", "-journal"};
-	for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
-		char path[600];
-		snprintf(path, sizeof(path), "%s%s", db, suffixes[i]);
-		FILE *f = fopen(path, "rb");
-		if (!f)
-			continue;
-		static char buf[8 << 20];
-		size_t n = fread(buf, 1, sizeof(buf), f);
-		fclose(f);
-		assert_null(memmem(buf, n, "GET / HTTP/1.1", 14));
-		assert_null(memmem(buf, n, "Host: " HTTP_HOST, strlen("Host: " HTTP_HOST)));
-		assert_null(memmem(buf, n, "HTTP/1.0 200", 12));
-		assert_null(memmem(buf, n, "HTTP/1.1 200", 12));
+	assert_no_payload(db);
+}
+
+/* Polls the logger's status until every stats key reaches its minimum (bounded); false on
+ * timeout, with the status printed. */
+static bool wait_stats(struct e2e *t, const char *const *keys, const unsigned long long *min,
+		       size_t n, int timeout_ms)
+{
+	char raw[16384];
+	for (int i = 0; i < timeout_ms / 100; i++) {
+		json_t *st = logger_status(t, raw, sizeof(raw));
+		bool ok = st != NULL;
+		for (size_t k = 0; ok && k < n; k++)
+			ok = stat_or0(st, keys[k]) >= min[k];
+		json_decref(st);
+		if (ok)
+			return true;
+		usleep(100000);
+	}
+	print_message("status: %s\n", raw);
+	return false;
+}
+
+static void test_e2e_conntrack(void **state)
+{
+	struct e2e *t = *state;
+
+	bring_up(t, true);
+	snprintf(t->tdb, sizeof(t->tdb), "%s/traffic.db", t->dir);
+	const char *extra[] = {"--conntrack-events", "--traffic-path", t->tdb, NULL};
+	start_daemons(t, extra); /* before any connection: events need a listener */
+	traffic(t, DNS_SPORT);
+
+	/* the verdicts are in the writer before the connections end */
+	json_decref(wait_quiet(t));
+
+	/* end them now (TIME_WAIT would keep the TCP entries for 120 s) */
+	assert_int_equal(in_ns(t->ns[NS_GW], ct_flush, NULL), 0);
+	static const char *const destroyed[] = {"ct_destroy_events", "rows_expired_flows"};
+	static const unsigned long long three[] = {3, 3};
+	if (!wait_stats(t, destroyed, three, 2, 10000)) {
+		dump_state();
+		fail_msg("no DESTROY events after the conntrack flush");
+	}
+
+	/* a late reply to the expired DNS flow, and a packet nothing explains: both are NEW
+	 * connections from the srv side, denied in gw (the DNS server owns srv's port 53) */
+	for (int i = 0; i < t->nchildren; i++)
+		if (t->children[i] == t->dns)
+			stop(&t->children[i], SIGKILL, 5000);
+	struct udp_probe orphan = {53, CLI_ADDR, DNS_SPORT};
+	struct udp_probe suspicious = {SUSPICIOUS_SPORT, CLI_ADDR, SUSPICIOUS_DPORT};
+	assert_int_equal(in_ns(t->ns[NS_SRV], udp_send, &orphan), 0);
+	assert_int_equal(in_ns(t->ns[NS_SRV], udp_send, &suspicious), 0);
+	static const char *const denied[] = {"deny_rows"};
+	static const unsigned long long three_rows[] = {3};
+	if (!wait_stats(t, denied, three_rows, 1, 10000))
+		print_message("warning: fewer than 3 deny rows before stop\n");
+
+	json_t *st = wait_quiet(t);
+	static const char *const show[] = {"packets_in",
+					   "nflog_lost",
+					   "dpi_classified",
+					   "ct_events",
+					   "ct_destroy_events",
+					   "ct_enobufs",
+					   "ct_dumps",
+					   "ct_parse_errors",
+					   "ct_acct_off",
+					   "ct_entries",
+					   "deny_rows",
+					   "orphan_returns",
+					   "true_suspicious",
+					   "traffic_upserts",
+					   "traffic_enriched",
+					   "rows_traffic_flows",
+					   "rows_expired_flows",
+					   "rows_firewall_logs",
+					   "traffic_commit_errors"};
+	print_stats(st, show, sizeof(show) / sizeof(show[0]));
+	unsigned long long lost = 99, acct_off = 99;
+	assert_true(stat_get(st, "nflog_lost", &lost));
+	assert_true(stat_get(st, "ct_acct_off", &acct_off));
+	json_decref(st);
+
+	stop_daemons(t);
+	assert_int_equal(lost, 0);
+	assert_int_equal(acct_off, 0);
+
+	const char *db = t->db, *tdb = t->tdb;
+	db_dump(tdb,
+		"SELECT flow_key, client_address, client_port, peer_address, peer_port, "
+		"protocol, accounting, bytes_out, bytes_in, packets_out, packets_in, app_name, "
+		"source, tls_sni, http_host, dns_query, resolved_hostname, ts_started, "
+		"ts_ended, conntrack_id FROM flows");
+
+	/* traffic-flows.db: conntrack rows, enriched by the logger's verdicts, ended */
+#define FLOW_WHERE(proto, port)                                                                    \
+	"client_address = '" CLI_ADDR "' AND peer_address = '" SRV_ADDR "' AND peer_port = " #port \
+	" AND protocol = '" proto "' AND bytes_out > 0 AND bytes_in > 0 AND "                      \
+	"ts_ended IS NOT NULL AND ts_ended >= ts_started"
+	expect_rows(tdb, 1,
+		    "SELECT COUNT(*) FROM flows WHERE " FLOW_WHERE(
+			"tcp", 80) " AND app_name = "
+				   "'http' AND http_host = '" HTTP_HOST
+				   "' AND resolved_hostname = '" HTTP_HOST "'");
+	expect_rows(tdb, 1,
+		    "SELECT COUNT(*) FROM flows WHERE " FLOW_WHERE(
+			"tcp", 443) " AND app_name = "
+				    "'tls' AND tls_sni = '" TLS_SNI
+				    "' AND resolved_hostname = '" TLS_SNI "'");
+	expect_rows(tdb, 1,
+		    "SELECT COUNT(*) FROM flows WHERE " FLOW_WHERE(
+			"udp", 53) " AND client_port = "
+				   "%d AND app_name = 'dns' AND dns_query = '" DNS_NAME "'",
+		    DNS_SPORT);
+#undef FLOW_WHERE
+
+	/* firewall-logs.db: the DESTROY events */
+	db_dump(db, "SELECT protocol, orig_src, orig_src_port, orig_dst, orig_dst_port, reply_src, "
+		    "reply_src_port, reply_dst, reply_dst_port, packets, bytes, raw FROM "
+		    "expired_flows");
+#define EXPIRED_WHERE(proto, port)                                                                 \
+	"protocol = '" proto "' AND orig_src = '" CLI_ADDR "' AND orig_dst = '" SRV_ADDR           \
+	"' AND orig_dst_port = " #port " AND reply_src = '" SRV_ADDR                               \
+	"' AND reply_src_port = " #port " AND reply_dst = '" CLI_ADDR                              \
+	"' AND substr(raw, 1, 9) = '[DESTROY]'"
+	expect_rows(db, 1, "SELECT COUNT(*) FROM expired_flows WHERE " EXPIRED_WHERE("tcp", 80));
+	expect_rows(db, 1, "SELECT COUNT(*) FROM expired_flows WHERE " EXPIRED_WHERE("tcp", 443));
+	expect_rows(db, 1,
+		    "SELECT COUNT(*) FROM expired_flows WHERE " EXPIRED_WHERE(
+			"udp", 53) " AND reply_dst_port = %d AND bytes > 0",
+		    DNS_SPORT);
+#undef EXPIRED_WHERE
+
+	/* firewall-logs.db: the late reply is an orphan return carrying the DNS verdict, the
+	 * other srv packet stays suspicious */
+	db_dump(db, "SELECT action, rule_name, protocol, src_address, src_port, dst_address, "
+		    "dst_port, dpi_app, dpi_dns_query, correlation, correlation_detail, "
+		    "expired_age_seconds, expired_bytes FROM firewall_logs");
+	expect_rows(db, 1,
+		    "SELECT COUNT(*) FROM firewall_logs WHERE action = 'deny' AND rule_name = "
+		    "'forward' AND protocol = 'udp' AND src_address = '" SRV_ADDR
+		    "' AND src_port = 53 AND dst_address = '" CLI_ADDR "' AND dst_port = %d AND "
+		    "correlation = 'orphan_return' AND expired_bytes > 0 AND "
+		    "expired_age_seconds >= 0 AND correlation_detail LIKE "
+		    "'likely orphan return from expired %%' AND dpi_app = 'dns'",
+		    DNS_SPORT);
+	expect_rows(db, 1,
+		    "SELECT COUNT(*) FROM firewall_logs WHERE action = 'deny' AND protocol = 'udp' "
+		    "AND src_address = '" SRV_ADDR
+		    "' AND src_port = %d AND dst_address = '" CLI_ADDR
+		    "' AND dst_port = %d AND correlation = 'true_suspicious' AND "
+		    "correlation_detail = 'no expired reverse flow match'",
+		    SUSPICIOUS_SPORT, SUSPICIOUS_DPORT);
+	/* the cli-side deny still is one, and nothing explains it either */
+	expect_rows(
+	    db, 1,
+	    "SELECT COUNT(*) FROM firewall_logs WHERE action = 'deny' AND src_address = '" CLI_ADDR
+	    "' AND src_port = %d AND dst_port = %d AND correlation = 'true_suspicious'",
+	    DENY_SPORT, DENY_PORT);
+
+	assert_no_payload(db);
+	assert_no_payload(tdb);
+
+	/* accounting is on in gw (ct_acct_off = 0 above, counters in every row): the rows must
+	 * say so (checked last, so the checks above report independently) */
+	long long n =
+	    db_int(tdb, "SELECT COUNT(*) FROM flows WHERE client_address = '" CLI_ADDR
+			"' AND peer_address = '" SRV_ADDR "' AND peer_port IN (53, 80, 443) AND "
+			"accounting IS NOT 'conntrack'");
+	if (n != 0) {
+		db_dump(tdb, "SELECT flow_key, accounting, bytes_out, bytes_in FROM flows");
+		print_message("logger stderr:\n");
+		print_file(t->lerr);
+		fail_msg("%lld flows rows with accounting other than 'conntrack' (acct is on) for: "
+			 "%s",
+			 n, last_sql);
 	}
 }
 
@@ -848,6 +1165,7 @@ int main(void)
 	signal(SIGPIPE, SIG_IGN);
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_e2e_nflog_to_sqlite, e2e_setup, e2e_teardown),
+	    cmocka_unit_test_setup_teardown(test_e2e_conntrack, e2e_setup, e2e_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
