@@ -10,6 +10,8 @@
 
 #include <sqlite3.h>
 
+#include "sqlutil.h"
+
 #include "common/service.h"
 #include "store.h"
 
@@ -28,18 +30,14 @@ static const char legacy_schema[] =
     "CREATE INDEX IF NOT EXISTS flows_peer_ts ON flows(peer_address, ts_started);";
 
 /* v0 -> v1: columns added with ALTER TABLE when missing, then new indexes. */
-struct new_column {
-	const char *name;
-	const char *decl;
-};
-static const struct new_column v1_columns[] = {
-    {"flow_id", "TEXT"},
-    {"conntrack_id", "INTEGER"},
-    {"l3_proto", "TEXT"},
-    {"risk_score", "INTEGER"},
-    {"guessed", "INTEGER NOT NULL DEFAULT 0"},
-    {"classified_at", "INTEGER"},
-    {"updated_at", "INTEGER"},
+static const struct sqlutil_column v1_columns[] = {
+    {"flows", "flow_id", "TEXT"},
+    {"flows", "conntrack_id", "INTEGER"},
+    {"flows", "l3_proto", "TEXT"},
+    {"flows", "risk_score", "INTEGER"},
+    {"flows", "guessed", "INTEGER NOT NULL DEFAULT 0"},
+    {"flows", "classified_at", "INTEGER"},
+    {"flows", "updated_at", "INTEGER"},
 };
 static const char v1_indexes[] =
     "CREATE INDEX IF NOT EXISTS flows_ts_started ON flows(ts_started);"
@@ -169,118 +167,26 @@ struct flowsdb {
 	char errmsg[FLOWSDB_ERRMSG_MAX];
 };
 
-/* The one place SQLite result codes become errnos; the text is kept for the caller's log. */
 static int sql_err(struct flowsdb *f, sqlite3 *db, int rc)
 {
-	if (f)
-		snprintf(f->errmsg, sizeof(f->errmsg), "%s",
-			 db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
-	switch (rc & 0xff) {
-	case SQLITE_BUSY:
-	case SQLITE_LOCKED:
-		return -EBUSY;
-	case SQLITE_NOMEM:
-		return -ENOMEM;
-	case SQLITE_FULL:
-		return -ENOSPC;
-	case SQLITE_READONLY:
-	case SQLITE_PERM:
-	case SQLITE_AUTH:
-		return -EACCES;
-	case SQLITE_CANTOPEN:
-		return -ENOENT;
-	case SQLITE_CORRUPT:
-	case SQLITE_NOTADB:
-		return -EBADMSG;
-	case SQLITE_CONSTRAINT:
-		return -EEXIST;
-	case SQLITE_TOOBIG:
-		return -EMSGSIZE;
-	case SQLITE_RANGE:
-	case SQLITE_MISUSE:
-		return -EINVAL;
-	default:
-		return -EIO;
-	}
+	return sqlutil_err(db, rc, f ? f->errmsg : NULL, f ? sizeof(f->errmsg) : 0);
 }
 
 static int exec(struct flowsdb *f, const char *sql)
 {
-	int rc = sqlite3_exec(f->db, sql, NULL, NULL, NULL);
-	return rc == SQLITE_OK ? 0 : sql_err(f, f->db, rc);
-}
-
-static int user_version(struct flowsdb *f, int *ret)
-{
-	sqlite3_stmt *st;
-	int rc = sqlite3_prepare_v2(f->db, "PRAGMA user_version", -1, &st, NULL);
-	if (rc != SQLITE_OK)
-		return sql_err(f, f->db, rc);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		*ret = sqlite3_column_int(st, 0);
-		rc = SQLITE_OK;
-	}
-	sqlite3_finalize(st);
-	return rc == SQLITE_OK ? 0 : sql_err(f, f->db, rc);
-}
-
-static int has_column(struct flowsdb *f, const char *col, bool *ret)
-{
-	sqlite3_stmt *st;
-	int rc = sqlite3_prepare_v2(f->db, "PRAGMA table_info(flows)", -1, &st, NULL);
-	if (rc != SQLITE_OK)
-		return sql_err(f, f->db, rc);
-	*ret = false;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const unsigned char *n = sqlite3_column_text(st, 1);
-		if (n && strcmp((const char *)n, col) == 0)
-			*ret = true;
-	}
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : sql_err(f, f->db, rc);
+	return sqlutil_exec(f->db, sql, f->errmsg, sizeof(f->errmsg));
 }
 
 static int migrate(struct flowsdb *f)
 {
-	int v = 0, rc;
-	char sql[256];
-
-	if ((rc = user_version(f, &v)) < 0)
-		return rc;
-	if (v > FLOWSDB_SCHEMA_VERSION) {
-		snprintf(f->errmsg, sizeof(f->errmsg), "schema version %d is newer than %d", v,
-			 FLOWSDB_SCHEMA_VERSION);
-		return -EPROTONOSUPPORT;
-	}
-	if (v == FLOWSDB_SCHEMA_VERSION)
-		return 0;
-	if ((rc = exec(f, "BEGIN IMMEDIATE")) < 0)
-		return rc;
-	/* A fresh file gets the legacy table and then the same migration as a Go-era file. */
-	if ((rc = exec(f, legacy_schema)) < 0)
-		goto out;
-	for (size_t i = 0; i < sizeof(v1_columns) / sizeof(v1_columns[0]); i++) {
-		bool has = false;
-		const struct new_column *c = &v1_columns[i];
-		if ((rc = has_column(f, c->name, &has)) < 0)
-			goto out;
-		if (has)
-			continue;
-		snprintf(sql, sizeof(sql), "ALTER TABLE flows ADD COLUMN %s %s", c->name, c->decl);
-		if ((rc = exec(f, sql)) < 0)
-			goto out;
-	}
-	if ((rc = exec(f, v1_indexes)) < 0)
-		goto out;
-	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", FLOWSDB_SCHEMA_VERSION);
-	if ((rc = exec(f, sql)) < 0)
-		goto out;
-	rc = exec(f, "COMMIT");
-out:
-	if (rc < 0)
-		sqlite3_exec(f->db, "ROLLBACK", NULL, NULL, NULL);
-	return rc;
+	static const struct sqlutil_schema schema = {
+	    .version = FLOWSDB_SCHEMA_VERSION,
+	    .legacy = legacy_schema,
+	    .columns = v1_columns,
+	    .ncolumns = sizeof(v1_columns) / sizeof(v1_columns[0]),
+	    .indexes = v1_indexes,
+	};
+	return sqlutil_migrate(f->db, &schema, f->errmsg, sizeof(f->errmsg));
 }
 
 /* rdpi_source_rank(source, guessed) for the upsert's view of the stored row. */
@@ -293,8 +199,7 @@ static void sql_source_rank(sqlite3_context *ctx, int argc, sqlite3_value **argv
 
 static int prepare(struct flowsdb *f, const char *sql, sqlite3_stmt **ret)
 {
-	int rc = sqlite3_prepare_v3(f->db, sql, -1, SQLITE_PREPARE_PERSISTENT, ret, NULL);
-	return rc == SQLITE_OK ? 0 : sql_err(f, f->db, rc);
+	return sqlutil_prepare(f->db, sql, ret, f->errmsg, sizeof(f->errmsg));
 }
 
 void flowsdb_free(struct flowsdb *f)
@@ -347,23 +252,6 @@ out:
 	return rc;
 }
 
-static void bind_text(sqlite3_stmt *st, int i, const char *v)
-{
-	if (v && v[0])
-		sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
-	else
-		sqlite3_bind_null(st, i);
-}
-
-/* < 0: NULL */
-static void bind_int(sqlite3_stmt *st, int i, int64_t v)
-{
-	if (v < 0)
-		sqlite3_bind_null(st, i);
-	else
-		sqlite3_bind_int64(st, i, v);
-}
-
 /* <= 0: NULL (timestamps) */
 static void bind_ts(sqlite3_stmt *st, int i, int64_t v)
 {
@@ -397,40 +285,40 @@ int flowsdb_upsert(struct flowsdb *f, const struct flowsdb_flow *x)
 	bool known = x->app_name && x->app_name[0] && strcmp(x->app_name, "unknown") != 0;
 	if ((rc = batch_begin(f)) < 0)
 		return rc;
-	bind_text(st, P_FLOW_KEY, x->flow_key);
+	sqlutil_bind_text(st, P_FLOW_KEY, x->flow_key);
 	bind_ts(st, P_TS_STARTED, x->ts_started);
 	bind_ts(st, P_TS_ENDED, x->ts_ended);
-	bind_text(st, P_CLIENT_ADDRESS, x->client_address);
-	bind_int(st, P_CLIENT_PORT, x->client_port);
-	bind_text(st, P_PEER_ADDRESS, x->peer_address);
-	bind_int(st, P_PEER_PORT, x->peer_port);
-	bind_text(st, P_PROTOCOL, x->protocol);
-	bind_text(st, P_NAT, x->nat_translated_address);
-	bind_text(st, P_ACCOUNTING, x->accounting);
-	bind_int(st, P_BYTES_OUT, x->bytes_out);
-	bind_int(st, P_BYTES_IN, x->bytes_in);
-	bind_int(st, P_PACKETS_OUT, x->packets_out);
-	bind_int(st, P_PACKETS_IN, x->packets_in);
-	bind_text(st, P_APP_NAME, x->app_name);
-	bind_text(st, P_APP_CATEGORY, x->app_category);
-	bind_int(st, P_APP_CONFIDENCE, x->app_confidence);
-	bind_text(st, P_DETECTED_PROTOCOL, x->detected_protocol);
-	bind_text(st, P_MASTER_PROTOCOL, x->master_protocol);
-	bind_text(st, P_APPLICATION_PROTOCOL, x->application_protocol);
-	bind_text(st, P_CATEGORY, x->category);
-	bind_text(st, P_RISK, x->risk);
-	bind_text(st, P_CONFIDENCE, x->confidence);
-	bind_text(st, P_METADATA_JSON, x->metadata_json);
-	bind_text(st, P_ENGINE, x->engine);
-	bind_text(st, P_SOURCE, x->source);
-	bind_text(st, P_TLS_SNI, x->tls_sni);
-	bind_text(st, P_HTTP_HOST, x->http_host);
-	bind_text(st, P_DNS_QUERY, x->dns_query);
-	bind_text(st, P_RESOLVED_HOSTNAME, x->resolved_hostname);
-	bind_text(st, P_FLOW_ID, x->flow_id);
-	bind_int(st, P_CONNTRACK_ID, x->conntrack_id);
-	bind_text(st, P_L3_PROTO, x->l3_proto);
-	bind_int(st, P_RISK_SCORE, x->risk_score);
+	sqlutil_bind_text(st, P_CLIENT_ADDRESS, x->client_address);
+	sqlutil_bind_int(st, P_CLIENT_PORT, x->client_port);
+	sqlutil_bind_text(st, P_PEER_ADDRESS, x->peer_address);
+	sqlutil_bind_int(st, P_PEER_PORT, x->peer_port);
+	sqlutil_bind_text(st, P_PROTOCOL, x->protocol);
+	sqlutil_bind_text(st, P_NAT, x->nat_translated_address);
+	sqlutil_bind_text(st, P_ACCOUNTING, x->accounting);
+	sqlutil_bind_int(st, P_BYTES_OUT, x->bytes_out);
+	sqlutil_bind_int(st, P_BYTES_IN, x->bytes_in);
+	sqlutil_bind_int(st, P_PACKETS_OUT, x->packets_out);
+	sqlutil_bind_int(st, P_PACKETS_IN, x->packets_in);
+	sqlutil_bind_text(st, P_APP_NAME, x->app_name);
+	sqlutil_bind_text(st, P_APP_CATEGORY, x->app_category);
+	sqlutil_bind_int(st, P_APP_CONFIDENCE, x->app_confidence);
+	sqlutil_bind_text(st, P_DETECTED_PROTOCOL, x->detected_protocol);
+	sqlutil_bind_text(st, P_MASTER_PROTOCOL, x->master_protocol);
+	sqlutil_bind_text(st, P_APPLICATION_PROTOCOL, x->application_protocol);
+	sqlutil_bind_text(st, P_CATEGORY, x->category);
+	sqlutil_bind_text(st, P_RISK, x->risk);
+	sqlutil_bind_text(st, P_CONFIDENCE, x->confidence);
+	sqlutil_bind_text(st, P_METADATA_JSON, x->metadata_json);
+	sqlutil_bind_text(st, P_ENGINE, x->engine);
+	sqlutil_bind_text(st, P_SOURCE, x->source);
+	sqlutil_bind_text(st, P_TLS_SNI, x->tls_sni);
+	sqlutil_bind_text(st, P_HTTP_HOST, x->http_host);
+	sqlutil_bind_text(st, P_DNS_QUERY, x->dns_query);
+	sqlutil_bind_text(st, P_RESOLVED_HOSTNAME, x->resolved_hostname);
+	sqlutil_bind_text(st, P_FLOW_ID, x->flow_id);
+	sqlutil_bind_int(st, P_CONNTRACK_ID, x->conntrack_id);
+	sqlutil_bind_text(st, P_L3_PROTO, x->l3_proto);
+	sqlutil_bind_int(st, P_RISK_SCORE, x->risk_score);
 	sqlite3_bind_int(st, P_GUESSED, x->guessed);
 	/* classified_at marks a classified row (the upsert rule reads it): never NULL when known */
 	if (known)

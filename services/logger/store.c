@@ -9,6 +9,8 @@
 
 #include <sqlite3.h>
 
+#include "sqlutil.h"
+
 #include "common/service.h"
 
 /* The Go logger's tables (user_version 0); never change these strings. */
@@ -36,12 +38,7 @@ static const char legacy_schema[] =
     "reply_dst, reply_src_port, reply_dst_port, ts);";
 
 /* v0 -> v1: columns added with ALTER TABLE when missing, then new indexes. */
-struct new_column {
-	const char *table;
-	const char *name;
-	const char *decl;
-};
-static const struct new_column v1_columns[] = {
+static const struct sqlutil_column v1_columns[] = {
     {"firewall_logs", "dpi_source", "TEXT"},
     {"firewall_logs", "dpi_risk_score", "INTEGER"},
     {"dpi_flow", "risk_score", "INTEGER"},
@@ -129,127 +126,31 @@ struct store {
 	char errmsg[STORE_ERRMSG_MAX];
 };
 
-/* The one place SQLite result codes become errnos; the text is kept for the caller's log. */
 static int sql_err(struct store *s, sqlite3 *db, int rc)
 {
-	if (s)
-		snprintf(s->errmsg, sizeof(s->errmsg), "%s",
-			 db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
-	switch (rc & 0xff) {
-	case SQLITE_BUSY:
-	case SQLITE_LOCKED:
-		return -EBUSY;
-	case SQLITE_NOMEM:
-		return -ENOMEM;
-	case SQLITE_FULL:
-		return -ENOSPC;
-	case SQLITE_READONLY:
-	case SQLITE_PERM:
-	case SQLITE_AUTH:
-		return -EACCES;
-	case SQLITE_CANTOPEN:
-		return -ENOENT;
-	case SQLITE_CORRUPT:
-	case SQLITE_NOTADB:
-		return -EBADMSG;
-	case SQLITE_CONSTRAINT:
-		return -EEXIST;
-	case SQLITE_TOOBIG:
-		return -EMSGSIZE;
-	case SQLITE_RANGE:
-	case SQLITE_MISUSE:
-		return -EINVAL;
-	default:
-		return -EIO;
-	}
+	return sqlutil_err(db, rc, s ? s->errmsg : NULL, s ? sizeof(s->errmsg) : 0);
 }
 
 static int exec(struct store *s, const char *sql)
 {
-	int rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
-	return rc == SQLITE_OK ? 0 : sql_err(s, s->db, rc);
-}
-
-static int user_version(struct store *s, int *ret)
-{
-	sqlite3_stmt *st;
-	int rc = sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL);
-	if (rc != SQLITE_OK)
-		return sql_err(s, s->db, rc);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		*ret = sqlite3_column_int(st, 0);
-		rc = SQLITE_OK;
-	}
-	sqlite3_finalize(st);
-	return rc == SQLITE_OK ? 0 : sql_err(s, s->db, rc);
-}
-
-static int has_column(struct store *s, const char *table, const char *col, bool *ret)
-{
-	char sql[128];
-	sqlite3_stmt *st;
-	snprintf(sql, sizeof(sql), "PRAGMA table_info(%s)", table);
-	int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
-	if (rc != SQLITE_OK)
-		return sql_err(s, s->db, rc);
-	*ret = false;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const unsigned char *n = sqlite3_column_text(st, 1);
-		if (n && strcmp((const char *)n, col) == 0)
-			*ret = true;
-	}
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : sql_err(s, s->db, rc);
+	return sqlutil_exec(s->db, sql, s->errmsg, sizeof(s->errmsg));
 }
 
 static int migrate(struct store *s)
 {
-	int v = 0, rc;
-	char sql[256];
-
-	if ((rc = user_version(s, &v)) < 0)
-		return rc;
-	if (v > STORE_SCHEMA_VERSION) {
-		snprintf(s->errmsg, sizeof(s->errmsg), "schema version %d is newer than %d", v,
-			 STORE_SCHEMA_VERSION);
-		return -EPROTONOSUPPORT;
-	}
-	if (v == STORE_SCHEMA_VERSION)
-		return 0;
-	if ((rc = exec(s, "BEGIN IMMEDIATE")) < 0)
-		return rc;
-	/* A fresh file gets the legacy tables and then the same migration as a Go-era file. */
-	if ((rc = exec(s, legacy_schema)) < 0)
-		goto out;
-	for (size_t i = 0; i < sizeof(v1_columns) / sizeof(v1_columns[0]); i++) {
-		bool has = false;
-		const struct new_column *c = &v1_columns[i];
-		if ((rc = has_column(s, c->table, c->name, &has)) < 0)
-			goto out;
-		if (has)
-			continue;
-		snprintf(sql, sizeof(sql), "ALTER TABLE %s ADD COLUMN %s %s", c->table, c->name,
-			 c->decl);
-		if ((rc = exec(s, sql)) < 0)
-			goto out;
-	}
-	if ((rc = exec(s, v1_indexes)) < 0)
-		goto out;
-	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", STORE_SCHEMA_VERSION);
-	if ((rc = exec(s, sql)) < 0)
-		goto out;
-	rc = exec(s, "COMMIT");
-out:
-	if (rc < 0)
-		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-	return rc;
+	static const struct sqlutil_schema schema = {
+	    .version = STORE_SCHEMA_VERSION,
+	    .legacy = legacy_schema,
+	    .columns = v1_columns,
+	    .ncolumns = sizeof(v1_columns) / sizeof(v1_columns[0]),
+	    .indexes = v1_indexes,
+	};
+	return sqlutil_migrate(s->db, &schema, s->errmsg, sizeof(s->errmsg));
 }
 
 static int prepare(struct store *s, const char *sql, sqlite3_stmt **ret)
 {
-	int rc = sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, ret, NULL);
-	return rc == SQLITE_OK ? 0 : sql_err(s, s->db, rc);
+	return sqlutil_prepare(s->db, sql, ret, s->errmsg, sizeof(s->errmsg));
 }
 
 void store_free(struct store *s)
@@ -303,22 +204,6 @@ out:
 	return rc;
 }
 
-static void bind_text(sqlite3_stmt *st, int i, const char *v)
-{
-	if (v && v[0])
-		sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
-	else
-		sqlite3_bind_null(st, i);
-}
-
-static void bind_int(sqlite3_stmt *st, int i, int64_t v)
-{
-	if (v < 0)
-		sqlite3_bind_null(st, i);
-	else
-		sqlite3_bind_int64(st, i, v);
-}
-
 /* Makes room in and opens the batch transaction. */
 static int batch_begin(struct store *s)
 {
@@ -353,33 +238,33 @@ int store_add_log(struct store *s, const struct store_log *l)
 	if ((rc = batch_begin(s)) < 0)
 		return rc;
 	sqlite3_bind_int64(st, 1, l->ts);
-	bind_text(st, 2, l->zone_from);
-	bind_text(st, 3, l->zone_to);
-	bind_text(st, 4, l->rule_name);
-	bind_text(st, 5, l->action);
-	bind_text(st, 6, l->src_address);
-	bind_int(st, 7, l->src_port);
-	bind_text(st, 8, l->dst_address);
-	bind_int(st, 9, l->dst_port);
-	bind_text(st, 10, l->protocol);
-	bind_text(st, 11, l->tcp_flags);
-	bind_text(st, 12, l->l3_proto);
-	bind_text(st, 13, l->in_iface);
-	bind_text(st, 14, l->out_iface);
-	bind_int(st, 15, l->packet_bytes);
-	bind_text(st, 16, l->hint);
-	bind_text(st, 17, l->dpi_app);
-	bind_text(st, 18, l->dpi_category);
-	bind_text(st, 19, l->dpi_tls_sni);
-	bind_text(st, 20, l->dpi_http_host);
-	bind_text(st, 21, l->dpi_dns_query);
-	bind_int(st, 22, l->dpi_confidence);
-	bind_text(st, 23, l->correlation);
-	bind_text(st, 24, l->correlation_detail);
-	bind_int(st, 25, l->expired_age_seconds);
-	bind_int(st, 26, l->expired_bytes);
-	bind_text(st, 27, l->dpi_source);
-	bind_int(st, 28, l->dpi_risk_score);
+	sqlutil_bind_text(st, 2, l->zone_from);
+	sqlutil_bind_text(st, 3, l->zone_to);
+	sqlutil_bind_text(st, 4, l->rule_name);
+	sqlutil_bind_text(st, 5, l->action);
+	sqlutil_bind_text(st, 6, l->src_address);
+	sqlutil_bind_int(st, 7, l->src_port);
+	sqlutil_bind_text(st, 8, l->dst_address);
+	sqlutil_bind_int(st, 9, l->dst_port);
+	sqlutil_bind_text(st, 10, l->protocol);
+	sqlutil_bind_text(st, 11, l->tcp_flags);
+	sqlutil_bind_text(st, 12, l->l3_proto);
+	sqlutil_bind_text(st, 13, l->in_iface);
+	sqlutil_bind_text(st, 14, l->out_iface);
+	sqlutil_bind_int(st, 15, l->packet_bytes);
+	sqlutil_bind_text(st, 16, l->hint);
+	sqlutil_bind_text(st, 17, l->dpi_app);
+	sqlutil_bind_text(st, 18, l->dpi_category);
+	sqlutil_bind_text(st, 19, l->dpi_tls_sni);
+	sqlutil_bind_text(st, 20, l->dpi_http_host);
+	sqlutil_bind_text(st, 21, l->dpi_dns_query);
+	sqlutil_bind_int(st, 22, l->dpi_confidence);
+	sqlutil_bind_text(st, 23, l->correlation);
+	sqlutil_bind_text(st, 24, l->correlation_detail);
+	sqlutil_bind_int(st, 25, l->expired_age_seconds);
+	sqlutil_bind_int(st, 26, l->expired_bytes);
+	sqlutil_bind_text(st, 27, l->dpi_source);
+	sqlutil_bind_int(st, 28, l->dpi_risk_score);
 	return run(s, st, &s->pending_logs);
 }
 
@@ -390,19 +275,19 @@ int store_add_expired(struct store *s, const struct store_expired *e)
 	if ((rc = batch_begin(s)) < 0)
 		return rc;
 	sqlite3_bind_int64(st, 1, e->ts);
-	bind_text(st, 2, e->l3_proto);
-	bind_text(st, 3, e->protocol);
-	bind_text(st, 4, e->orig_src);
-	bind_int(st, 5, e->orig_src_port);
-	bind_text(st, 6, e->orig_dst);
-	bind_int(st, 7, e->orig_dst_port);
-	bind_text(st, 8, e->reply_src);
-	bind_int(st, 9, e->reply_src_port);
-	bind_text(st, 10, e->reply_dst);
-	bind_int(st, 11, e->reply_dst_port);
-	bind_int(st, 12, e->packets);
-	bind_int(st, 13, e->bytes);
-	bind_text(st, 14, e->raw);
+	sqlutil_bind_text(st, 2, e->l3_proto);
+	sqlutil_bind_text(st, 3, e->protocol);
+	sqlutil_bind_text(st, 4, e->orig_src);
+	sqlutil_bind_int(st, 5, e->orig_src_port);
+	sqlutil_bind_text(st, 6, e->orig_dst);
+	sqlutil_bind_int(st, 7, e->orig_dst_port);
+	sqlutil_bind_text(st, 8, e->reply_src);
+	sqlutil_bind_int(st, 9, e->reply_src_port);
+	sqlutil_bind_text(st, 10, e->reply_dst);
+	sqlutil_bind_int(st, 11, e->reply_dst_port);
+	sqlutil_bind_int(st, 12, e->packets);
+	sqlutil_bind_int(st, 13, e->bytes);
+	sqlutil_bind_text(st, 14, e->raw);
 	return run(s, st, &s->pending_expired);
 }
 
@@ -436,35 +321,35 @@ int store_upsert_flow(struct store *s, const struct store_flow *f)
 	bool known = f->app_name && f->app_name[0] && strcmp(f->app_name, "unknown") != 0;
 	if ((rc = batch_begin(s)) < 0)
 		return rc;
-	bind_text(st, 1, f->flow_id);
+	sqlutil_bind_text(st, 1, f->flow_id);
 	sqlite3_bind_int64(st, 2, f->ts);
-	bind_text(st, 3, f->l3_proto);
-	bind_text(st, 4, f->protocol);
-	bind_text(st, 5, f->src_address);
-	bind_int(st, 6, f->src_port);
-	bind_text(st, 7, f->dst_address);
-	bind_int(st, 8, f->dst_port);
-	bind_text(st, 9, f->app_name);
-	bind_text(st, 10, f->app_category);
-	bind_int(st, 11, f->app_confidence);
-	bind_text(st, 12, f->detected_protocol);
-	bind_text(st, 13, f->master_protocol);
-	bind_text(st, 14, f->application_protocol);
-	bind_text(st, 15, f->category);
-	bind_text(st, 16, f->risk);
-	bind_text(st, 17, f->confidence);
-	bind_text(st, 18, f->metadata_json);
-	bind_text(st, 19, f->engine);
-	bind_text(st, 20, f->source);
-	bind_text(st, 21, f->tls_sni);
-	bind_text(st, 22, f->http_host);
-	bind_text(st, 23, f->dns_query);
+	sqlutil_bind_text(st, 3, f->l3_proto);
+	sqlutil_bind_text(st, 4, f->protocol);
+	sqlutil_bind_text(st, 5, f->src_address);
+	sqlutil_bind_int(st, 6, f->src_port);
+	sqlutil_bind_text(st, 7, f->dst_address);
+	sqlutil_bind_int(st, 8, f->dst_port);
+	sqlutil_bind_text(st, 9, f->app_name);
+	sqlutil_bind_text(st, 10, f->app_category);
+	sqlutil_bind_int(st, 11, f->app_confidence);
+	sqlutil_bind_text(st, 12, f->detected_protocol);
+	sqlutil_bind_text(st, 13, f->master_protocol);
+	sqlutil_bind_text(st, 14, f->application_protocol);
+	sqlutil_bind_text(st, 15, f->category);
+	sqlutil_bind_text(st, 16, f->risk);
+	sqlutil_bind_text(st, 17, f->confidence);
+	sqlutil_bind_text(st, 18, f->metadata_json);
+	sqlutil_bind_text(st, 19, f->engine);
+	sqlutil_bind_text(st, 20, f->source);
+	sqlutil_bind_text(st, 21, f->tls_sni);
+	sqlutil_bind_text(st, 22, f->http_host);
+	sqlutil_bind_text(st, 23, f->dns_query);
 	if (known)
 		sqlite3_bind_int64(st, 24, f->ts);
 	else
 		sqlite3_bind_null(st, 24);
 	sqlite3_bind_int64(st, 25, f->packets);
-	bind_int(st, 26, f->risk_score);
+	sqlutil_bind_int(st, 26, f->risk_score);
 	sqlite3_bind_int(st, 27, f->guessed);
 	sqlite3_bind_int64(st, 28, f->ts_first && f->ts_first < f->ts ? f->ts_first : f->ts);
 	sqlite3_bind_int(st, 40, known);
