@@ -523,6 +523,8 @@ static int nl_open(void *arg, const struct ct_opts *o, enum ct_sock_kind kind, v
 	for (size_t i = 0; i < sizeof(groups) / sizeof(groups[0]); i++) {
 		if (o->destroy_only && groups[i] != NFNLGRP_CONNTRACK_DESTROY)
 			continue;
+		if (o->no_updates && groups[i] == NFNLGRP_CONNTRACK_UPDATE)
+			continue;
 		/* -EPERM without CAP_NET_ADMIN in the socket's network namespace */
 		if (setsockopt(fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &groups[i],
 			       sizeof(groups[i])) < 0) {

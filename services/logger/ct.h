@@ -112,6 +112,8 @@ struct ct_ops {
 struct ct_opts {
 	bool events;	   /* subscribe to NEW, UPDATE and DESTROY (else only ct_dump() works) */
 	bool destroy_only; /* with events: subscribe to DESTROY only */
+	bool no_updates;   /* with events: NEW and DESTROY, not UPDATE (state changes; counters
+			    * of open connections then come from dumps) */
 	uint32_t sock_buf; /* SO_RCVBUFFORCE (fallback SO_RCVBUF); 0 -> CT_SOCK_BUF_DEFAULT */
 	/* Set NETLINK_BROADCAST_ERROR on the event socket (NETLINK_NO_ENOBUFS stays off): when
 	 * our socket is full the kernel sees the failed DESTROY delivery, parks the entry on its

@@ -14,7 +14,8 @@ struct ctwatch;
 
 struct ctwatch_opts {
 	struct writer *writer;
-	bool updates;		   /* NEW and UPDATE too (traffic-flows.db); else DESTROY only */
+	bool updates;		   /* NEW too (traffic-flows.db); else DESTROY only. UPDATE events
+				    * are never needed: dumps refresh counters */
 	uint64_t dump_interval_ns; /* periodic dump for counters; 0: only after overruns */
 	uint32_t sock_buf;	   /* 0: ct default */
 };
