@@ -2,6 +2,7 @@
 #include "writer.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -821,6 +822,10 @@ static void housekeeping(struct writer *w, bool force)
 						w->o.traffic_limit, NULL) < 0)
 			rdpi_log(LOG_WARNING, TAG, "traffic-flows.db retention failed: %s",
 				 flowsdb_errmsg(w->o.flows));
+		/* bursts (a deny flood, thousands of new connections) leave freed entries in
+		 * the allocator: give the pages back once the queue has drained */
+		if (lqueue_depth(w->q) == 0)
+			malloc_trim(0);
 		publish(w);
 	}
 }
