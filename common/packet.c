@@ -354,3 +354,17 @@ int rdpi_l4proto_parse(const char *s, uint8_t *ret)
 	*ret = (uint8_t)v;
 	return 0;
 }
+
+bool rdpi_l4proto_has_ports(uint8_t l4proto)
+{
+	switch (l4proto) {
+	case IPPROTO_TCP:
+	case IPPROTO_UDP:
+	case IPPROTO_UDPLITE:
+	case IPPROTO_SCTP:
+	case IPPROTO_DCCP:
+		return true;
+	default:
+		return false;
+	}
+}

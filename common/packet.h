@@ -75,6 +75,10 @@ int rdpi_addr_parse(const char *s, uint8_t ret[16], int *ret_l3);
  * static string, or buf (len >= 12) for "proto-N". */
 const char *rdpi_l4proto_name(uint8_t l4proto, char *buf, size_t len);
 
+/* Whether the transport carries 16-bit ports right after its header start (TCP, UDP,
+ * UDP-Lite, SCTP, DCCP): the ones rdpi_packet_parse() reads ports from. */
+bool rdpi_l4proto_has_ports(uint8_t l4proto);
+
 /* Inverse of rdpi_l4proto_name, case-insensitive; also plain decimal numbers
  * ("6") and "ipv6-icmp". -EINVAL for anything else. */
 int rdpi_l4proto_parse(const char *s, uint8_t *ret);

@@ -36,20 +36,6 @@ static void put_v4(uint8_t dst[16], const void *be32)
 	memcpy(dst + 12, be32, 4);
 }
 
-static bool has_ports(uint8_t l4proto)
-{
-	switch (l4proto) {
-	case IPPROTO_TCP:
-	case IPPROTO_UDP:
-	case IPPROTO_UDPLITE:
-	case IPPROTO_SCTP:
-	case IPPROTO_DCCP:
-		return true;
-	default:
-		return false;
-	}
-}
-
 static uint16_t get_port(const struct nf_conntrack *ct, enum nf_conntrack_attr a)
 {
 	return nfct_attr_is_set(ct, a) > 0 ? ntohs(nfct_get_attr_u16(ct, a)) : 0;
@@ -123,7 +109,7 @@ int ct_event_from_nfct(const struct nf_conntrack *ct, int type, uint64_t ts_ns,
 		return -EINVAL;
 	e.has_reply = get_addrs(ct, family, true, e.reply_src, e.reply_dst);
 
-	if (has_ports(e.l4proto)) {
+	if (rdpi_l4proto_has_ports(e.l4proto)) {
 		e.orig_sport = get_port(ct, ATTR_ORIG_PORT_SRC);
 		e.orig_dport = get_port(ct, ATTR_ORIG_PORT_DST);
 		e.reply_sport = get_port(ct, ATTR_REPL_PORT_SRC);
@@ -207,7 +193,7 @@ static void out_tuple(struct out *o, const struct ct_event *e, const uint8_t src
 		return;
 	}
 	outf(o, " src=%s dst=%s", s, d);
-	if (has_ports(e->l4proto))
+	if (rdpi_l4proto_has_ports(e->l4proto))
 		outf(o, " sport=%u dport=%u", sport, dport);
 	else if (e->l4proto == IPPROTO_ICMP || e->l4proto == IPPROTO_ICMPV6) {
 		if (!reply)

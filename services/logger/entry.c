@@ -4,6 +4,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,23 +76,14 @@ int lentry_from_l3(struct lentry *e, uint64_t ts_ns, const char *tag, const char
 	memcpy(e->dst, p.dst, 16);
 	e->packet_bytes = p.ip_len;
 	e->payload_len = (uint32_t)p.payload_len;
-	switch (p.l4proto) {
-	case 6:
-		e->has_tcp_flags = !p.is_fragment || p.is_first_fragment;
+	if (p.l4proto == IPPROTO_TCP && (!p.is_fragment || p.is_first_fragment)) {
+		e->has_tcp_flags = true;
 		e->tcp_flags = p.tcp_flags;
-		/* fallthrough */
-	case 17:
-	case 132:
-	case 136:
-	case 33:
-		if (!p.is_fragment || p.is_first_fragment) {
-			e->has_ports = true;
-			e->sport = p.sport;
-			e->dport = p.dport;
-		}
-		break;
-	default:
-		break;
+	}
+	if (rdpi_l4proto_has_ports(p.l4proto) && (!p.is_fragment || p.is_first_fragment)) {
+		e->has_ports = true;
+		e->sport = p.sport;
+		e->dport = p.dport;
 	}
 	lentry_make_key(e);
 	return 0;

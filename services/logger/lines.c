@@ -316,12 +316,6 @@ static int parse_proto(struct span s, uint8_t *ret)
 	return -EINVAL;
 }
 
-static bool proto_has_ports(uint8_t p)
-{
-	return p == IPPROTO_TCP || p == IPPROTO_UDP || p == IPPROTO_SCTP || p == IPPROTO_UDPLITE ||
-	       p == IPPROTO_DCCP;
-}
-
 /* Upper-case flag word -> bit; 0 for anything else. */
 static uint8_t tcp_flag_word(struct span w)
 {
@@ -473,12 +467,12 @@ static int parse_kv(struct span s, uint64_t ts, struct lentry *e, char *err, siz
 	if (l3s != l3d)
 		return fail(err, errlen, "kv: SRC=%.*s and DST=%.*s are different families",
 			    SPAN_ARG(srcv), SPAN_ARG(dstv));
-	if (proto_has_ports(e->l4proto) && have_spt != have_dpt)
+	if (rdpi_l4proto_has_ports(e->l4proto) && have_spt != have_dpt)
 		return fail(err, errlen, "kv: %s= without %s= (truncated line?)",
 			    have_spt ? "SPT" : "DPT", have_spt ? "DPT" : "SPT");
 	e->ts_ns = ts;
 	e->l3 = (uint8_t)l3s;
-	e->has_ports = proto_has_ports(e->l4proto) && have_spt && have_dpt;
+	e->has_ports = rdpi_l4proto_has_ports(e->l4proto) && have_spt && have_dpt;
 	/* the kernel prints the flag words only with the TCP header (not for later fragments) */
 	e->has_tcp_flags = e->l4proto == IPPROTO_TCP && have_spt;
 	e->tcp_flags = flags;
@@ -782,7 +776,7 @@ static int json_fields(json_t *o, uint64_t ts, struct lentry *e, char *err, size
 	}
 	e->ts_ns = ts;
 	e->l3 = (uint8_t)l3s;
-	e->has_ports = proto_has_ports(e->l4proto) && has_sport && has_dport;
+	e->has_ports = rdpi_l4proto_has_ports(e->l4proto) && has_sport && has_dport;
 	if (e->l4proto != IPPROTO_TCP)
 		e->has_tcp_flags = false;
 	finish(e);
@@ -1087,7 +1081,7 @@ static int parse_tcpdump(struct span s, uint64_t ts, struct lentry *e, char *err
 
 	e->ts_ns = h.has_ts ? h.ts : ts;
 	e->l3 = (uint8_t)l3s;
-	e->has_ports = proto_has_ports(e->l4proto) && sp && dp;
+	e->has_ports = rdpi_l4proto_has_ports(e->l4proto) && sp && dp;
 	if (e->l4proto == IPPROTO_TCP && td_flags(rest, &flags)) {
 		e->has_tcp_flags = true;
 		e->tcp_flags = flags;

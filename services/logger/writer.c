@@ -441,25 +441,20 @@ static const struct lverdict *deny_verdict(struct writer *w, struct lentry *e, i
 
 /* ---- conntrack side ------------------------------------------------------------------- */
 
-static bool has_ports(uint8_t l4proto)
-{
-	return l4proto == 6 || l4proto == 17 || l4proto == 132 || l4proto == 136 || l4proto == 33;
-}
-
 /* The verdict this process holds for a conntrack connection: the logger's flow key is the
  * forward-hook view, i.e. the orig tuple (SNAT happens after forward), or for a DNAT'd
  * connection the orig source towards the reply source (the real server). */
 static struct wflow *ct_flow(struct writer *w, const struct ct_event *c)
 {
 	struct rdpi_flowkey k;
-	uint16_t sp = has_ports(c->l4proto) ? c->orig_sport : 0;
-	uint16_t dp = has_ports(c->l4proto) ? c->orig_dport : 0;
+	uint16_t sp = rdpi_l4proto_has_ports(c->l4proto) ? c->orig_sport : 0;
+	uint16_t dp = rdpi_l4proto_has_ports(c->l4proto) ? c->orig_dport : 0;
 	rdpi_flowkey_make(c->l3, c->l4proto, c->orig_src, sp, c->orig_dst, dp, &k, NULL);
 	struct wflow *f = rdpi_flowtab_peek(w->mem, &k);
 	if (f && f->v)
 		return f;
 	if (memcmp(c->reply_src, c->orig_dst, 16) != 0 || c->reply_sport != c->orig_dport) {
-		uint16_t rp = has_ports(c->l4proto) ? c->reply_sport : 0;
+		uint16_t rp = rdpi_l4proto_has_ports(c->l4proto) ? c->reply_sport : 0;
 		rdpi_flowkey_make(c->l3, c->l4proto, c->orig_src, sp, c->reply_src, rp, &k, NULL);
 		struct wflow *g = rdpi_flowtab_peek(w->mem, &k);
 		if (g && g->v)
@@ -480,7 +475,7 @@ static void traffic_upsert(struct writer *w, const struct ct_event *c, const cha
 		rdpi_addr_format(c->reply_dst, nat, sizeof(nat));
 	else if (memcmp(c->reply_src, c->orig_dst, 16) != 0)
 		rdpi_addr_format(c->reply_src, nat, sizeof(nat));
-	bool ports = has_ports(c->l4proto);
+	bool ports = rdpi_l4proto_has_ports(c->l4proto);
 	struct rdpi_flowkey k;
 	rdpi_flowkey_make(c->l3, c->l4proto, c->orig_src, ports ? c->orig_sport : 0, c->orig_dst,
 			  ports ? c->orig_dport : 0, &k, NULL);
@@ -582,7 +577,7 @@ static void on_ct(struct writer *w, const struct ct_event *c)
 		rdpi_addr_format(c->reply_dst, rdst, sizeof(rdst));
 		if (ct_event_format(c, raw, sizeof(raw)) < 0)
 			raw[0] = '\0';
-		bool ports = has_ports(c->l4proto);
+		bool ports = rdpi_l4proto_has_ports(c->l4proto);
 		int64_t pk = c->has_counters ? (int64_t)(c->orig_packets + c->reply_packets) : -1;
 		int64_t by = c->has_counters ? (int64_t)(c->orig_bytes + c->reply_bytes) : -1;
 		struct store_expired x = {.ts = (int64_t)c->ts_ns,
