@@ -23,6 +23,7 @@ struct ctwatch {
 	struct ct *ct;
 	int stopfd;
 	volatile int stopping;
+	bool resync; /* entries were dropped at the writer queue: dump once it has room */
 	pthread_t th;
 	bool started;
 	struct rdpi_ratelimit rl;
@@ -71,7 +72,12 @@ static void submit(void *arg, const struct ct_event *ev)
 	e->ct = c;
 	e->ts_ns = ev->ts_ns;
 	rdpi_counter_inc(&cw->stats.submitted);
-	writer_submit(cw->o.writer, e, false); /* a full queue drops it, counted there */
+	/* never wait on SQLite; a dropped entry is recovered by a dump once the queue has room
+	 * (a dropped DESTROY of a connection that is gone cannot be: counted) */
+	if (writer_submit(cw->o.writer, e, false) < 0) {
+		rdpi_counter_inc(&cw->stats.writer_drops);
+		cw->resync = true;
+	}
 }
 
 static void dump(struct ctwatch *cw)
@@ -172,6 +178,10 @@ int ctwatch_register(struct ctwatch *cw, struct rdpi_counters *reg)
 	    {"ct_parse_errors", &cs->parse_errors, RDPI_COUNTER, "malformed conntrack messages"},
 	    {"ct_submitted", &cw->stats.submitted, RDPI_COUNTER, "entries handed to the writer"},
 	    {"ct_dump_errors", &cw->stats.dump_errors, RDPI_COUNTER, "failed dumps"},
+	    {"ct_writer_drops", &cw->stats.writer_drops, RDPI_COUNTER,
+	     "conntrack entries dropped at a full writer queue"},
+	    {"ct_writer_resyncs", &cw->stats.writer_resyncs, RDPI_COUNTER,
+	     "dumps after writer-queue drops"},
 	    {"ct_acct_off", &cw->stats.acct_off, RDPI_GAUGE,
 	     "1 when nf_conntrack_acct is off (no byte counters)"},
 	};

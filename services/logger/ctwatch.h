@@ -22,6 +22,7 @@ struct ctwatch_opts {
 
 struct ctwatch_stats {
 	struct rdpi_counter submitted, dump_errors, acct_off;
+	struct rdpi_counter writer_drops, writer_resyncs;
 };
 
 /* Opens the conntrack socket (CAP_NET_ADMIN). errbuf gets the reason. Reports (log + the

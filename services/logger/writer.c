@@ -61,6 +61,7 @@ struct writer {
 	int64_t clock;	      /* newest packet time (unix ns) */
 	int64_t started;      /* unix ns at writer_new() */
 	uint64_t last_expire, last_prune;
+	struct rdpi_ratelimit drop_rl;
 	struct writer_stats stats;
 };
 
@@ -216,6 +217,8 @@ int writer_new(const struct writer_opts *opts, struct writer **ret)
 	w->o = *opts;
 	w->st = opts->store;
 	w->started = (int64_t)time(NULL) * 1000000000ll;
+	w->drop_rl.interval_ms = 10000;
+	w->drop_rl.burst = 1;
 	if (!w->o.flow_limit)
 		w->o.flow_limit = 100000;
 	if (!w->o.flow_ttl_ns)
@@ -884,11 +887,21 @@ void writer_stop(struct writer *w)
 	}
 }
 
+size_t writer_queue_depth(struct writer *w)
+{
+	return lqueue_depth(w->q);
+}
+
 int writer_submit(struct writer *w, struct lentry *e, bool wait)
 {
 	int rv = wait ? lqueue_push_wait(w->q, e) : lqueue_push(w->q, e);
 	if (rv < 0) {
 		rdpi_counter_inc(&w->stats.queue_drops);
+		rdpi_log_rl(
+		    &w->drop_rl, LOG_WARNING, TAG,
+		    "writer queue full (%zu entries): records dropped (writer_queue_drops); "
+		    "SQLite cannot keep up with this burst",
+		    lqueue_capacity(w->q));
 		lentry_free(e);
 		return -ENOSPC;
 	}

@@ -75,6 +75,9 @@ void writer_stop(struct writer *w);
  * full (offline input); otherwise a full queue drops e and counts it. Returns 0 or -ENOSPC. */
 int writer_submit(struct writer *w, struct lentry *e, bool wait);
 
+/* Entries waiting for the writer thread right now. */
+size_t writer_queue_depth(struct writer *w);
+
 /* Synchronous path (no thread): processes e (takes ownership). */
 void writer_process(struct writer *w, struct lentry *e);
 /* Writes coalesced flows and commits. */

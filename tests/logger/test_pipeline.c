@@ -594,6 +594,31 @@ static void test_pipeline_writer_traffic_flows(void **state)
 	store_free(st);
 }
 
+static void test_pipeline_writer_queue_full_drops_counted(void **state)
+{
+	struct fx *fx = *state;
+	struct store *st = open_store(fx);
+	struct writer *w;
+	struct writer_opts wo = {.store = st, .queue_limit = 16};
+	assert_int_equal(writer_new(&wo, &w), 0);
+	/* no thread yet: nothing drains, the 17th entry finds the queue full */
+	for (int i = 0; i < 16; i++)
+		assert_int_equal(
+		    writer_submit(w, tcp(T0 + (uint64_t)i, DENY, CLI, 40000, SRV, 22, 0x02, NULL),
+				  false),
+		    0);
+	assert_int_equal(writer_queue_depth(w), 16);
+	assert_int_equal(
+	    writer_submit(w, tcp(T0 + 99, DENY, CLI, 40000, SRV, 22, 0x02, NULL), false), -ENOSPC);
+	assert_int_equal(rdpi_counter_get(&writer_stats(w)->queue_drops), 1);
+	/* the thread drains what was queued; nothing else is lost */
+	assert_int_equal(writer_start(w), 0);
+	writer_stop(w);
+	assert_int_equal(q_int(fx->path, "SELECT count(*) FROM firewall_logs"), 16);
+	writer_free(w);
+	store_free(st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -613,6 +638,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_pipeline_classifier_missing, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_pipeline_writer_orphan_return, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_pipeline_writer_traffic_flows, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_pipeline_writer_queue_full_drops_counted, setup,
+					    teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
