@@ -101,7 +101,16 @@ static void *ctwatch_main(void *arg)
 			dump(cw);
 			next_dump = now + cw->o.dump_interval_ns;
 		}
+		if (cw->resync && writer_queue_depth(cw->o.writer) < 1024) {
+			/* entries were dropped at a full writer queue: now that it drained, the
+			 * table is the truth for the connections still alive */
+			cw->resync = false;
+			rdpi_counter_inc(&cw->stats.writer_resyncs);
+			dump(cw);
+		}
 		int timeout = next_dump == UINT64_MAX ? -1 : (int)((next_dump - now) / 1000000 + 1);
+		if (cw->resync && (timeout < 0 || timeout > 100))
+			timeout = 100; /* look at the queue again soon */
 		if (poll(pfd, 2, timeout) < 0) {
 			if (errno == EINTR)
 				continue;
