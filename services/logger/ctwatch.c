@@ -58,9 +58,8 @@ int ctwatch_open(const struct ctwatch_opts *o, char *errbuf, size_t errlen, stru
 	return 0;
 }
 
-static void submit(void *arg, const struct ct_event *ev)
+static void submit_entry(struct ctwatch *cw, const struct ct_event *ev, bool wait)
 {
-	struct ctwatch *cw = arg;
 	struct lentry *e = calloc(1, sizeof(*e));
 	struct ct_event *c = malloc(sizeof(*c));
 	if (!e || !c) {
@@ -72,17 +71,30 @@ static void submit(void *arg, const struct ct_event *ev)
 	e->ct = c;
 	e->ts_ns = ev->ts_ns;
 	rdpi_counter_inc(&cw->stats.submitted);
-	/* never wait on SQLite; a dropped entry is recovered by a dump once the queue has room
-	 * (a dropped DESTROY of a connection that is gone cannot be: counted) */
-	if (writer_submit(cw->o.writer, e, false) < 0) {
+	if (writer_submit(cw->o.writer, e, wait) < 0) {
 		rdpi_counter_inc(&cw->stats.writer_drops);
 		cw->resync = true;
 	}
 }
 
+/* Events: never wait on SQLite; an entry dropped at a full writer queue is recovered by a dump
+ * once the queue has room (a dropped DESTROY of a connection that is gone cannot be: counted). */
+static void submit(void *arg, const struct ct_event *ev)
+{
+	submit_entry(arg, ev, false);
+}
+
+/* Dump entries wait for room instead: a dump already blocks this thread until the kernel's
+ * NLMSG_DONE (events queue up in the 8 MiB socket meanwhile), and dropping dump entries would
+ * only call for another dump. */
+static void submit_dumped(void *arg, const struct ct_event *ev)
+{
+	submit_entry(arg, ev, true);
+}
+
 static void dump(struct ctwatch *cw)
 {
-	int rv = ct_dump(cw->ct, submit, cw);
+	int rv = ct_dump(cw->ct, submit_dumped, cw);
 	if (rv < 0) {
 		rdpi_counter_inc(&cw->stats.dump_errors);
 		rdpi_log_rl(&cw->rl, LOG_WARNING, TAG, "conntrack dump failed: %s", strerror(-rv));
