@@ -164,16 +164,6 @@ void logger_tick(struct logger *lg, uint64_t wall_ns)
 	budget_expire(lg->budget, lg->o.offline ? 0 : wall_ns);
 }
 
-struct writer *logger_writer(struct logger *lg)
-{
-	return lg->writer;
-}
-
-bool logger_dpi_enabled(const struct logger *lg)
-{
-	return lg->dc != NULL;
-}
-
 static uint64_t budget_flows_fn(void *arg)
 {
 	struct budget_stats s;

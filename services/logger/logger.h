@@ -64,7 +64,5 @@ int logger_register(struct logger *lg, struct rdpi_counters *reg);
 const struct logger_stats *logger_stats(const struct logger *lg);
 /* Counts an input packet whose IP header did not parse (its row is still written). */
 void logger_packet_error(struct logger *lg);
-struct writer *logger_writer(struct logger *lg);
-bool logger_dpi_enabled(const struct logger *lg);
 
 #endif
