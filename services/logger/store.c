@@ -368,6 +368,18 @@ static int col_int(sqlite3_stmt *st, int i)
 	return sqlite3_column_type(st, i) == SQLITE_NULL ? -1 : sqlite3_column_int(st, i);
 }
 
+/* Steps a single-row lookup: 0 with the row current, -ENOENT when there is none, or the
+ * error; the statement is reset on every path but success. */
+static int step_one(struct store *s, sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		return 0;
+	int rv = rc == SQLITE_DONE ? -ENOENT : sql_err(s, s->db, rc);
+	sqlite3_reset(st);
+	return rv;
+}
+
 int store_find_flow(struct store *s, const char *flow_id, int64_t min_classified_at,
 		    store_flow_fn fn, void *arg)
 {
@@ -375,16 +387,9 @@ int store_find_flow(struct store *s, const char *flow_id, int64_t min_classified
 	sqlite3_reset(st);
 	sqlite3_bind_text(st, 1, flow_id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, min_classified_at);
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_DONE) {
-		sqlite3_reset(st);
-		return -ENOENT;
-	}
-	if (rc != SQLITE_ROW) {
-		int rv = sql_err(s, s->db, rc);
-		sqlite3_reset(st);
+	int rv = step_one(s, st);
+	if (rv < 0)
 		return rv;
-	}
 	struct store_flow f = {
 	    .flow_id = col_text(st, 0),
 	    .ts_first = sqlite3_column_int64(st, 1),
@@ -431,16 +436,9 @@ int store_find_expired(struct store *s, const char *protocol, const char *reply_
 	sqlite3_bind_int(st, 4, reply_src_port);
 	sqlite3_bind_int(st, 5, reply_dst_port);
 	sqlite3_bind_int64(st, 6, min_ts);
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_DONE) {
-		sqlite3_reset(st);
-		return -ENOENT;
-	}
-	if (rc != SQLITE_ROW) {
-		int rv = sql_err(s, s->db, rc);
-		sqlite3_reset(st);
+	int rv = step_one(s, st);
+	if (rv < 0)
 		return rv;
-	}
 	struct store_expired e = {
 	    .ts = sqlite3_column_int64(st, 0),
 	    .l3_proto = col_text(st, 1),
