@@ -45,6 +45,15 @@ int budget_new(const struct budget_opts *opts, struct budget **ret)
 	return 0;
 }
 
+void budget_set_first(struct budget *b, unsigned first_payload_packets)
+{
+	if (!first_payload_packets)
+		return;
+	pthread_mutex_lock(&b->mu);
+	b->first = first_payload_packets;
+	pthread_mutex_unlock(&b->mu);
+}
+
 void budget_free(struct budget *b)
 {
 	if (!b)

@@ -41,6 +41,9 @@ void budget_expire(struct budget *b, uint64_t now_ns);
 
 void budget_stats(struct budget *b, struct budget_stats *ret);
 
+/* Live reload: payload packets per flow from now on (0 keeps the value). Thread-safe. */
+void budget_set_first(struct budget *b, unsigned first_payload_packets);
+
 /* Client side guess for a flow whose first packet is e: TCP SYN (no ACK) -> sender, SYN+ACK ->
  * receiver; else the endpoint on a well-known/server port is the server; else the sender. */
 int budget_client_dir(const struct lentry *e);

@@ -26,6 +26,13 @@ struct logger {
 	struct logger_stats stats;
 };
 
+void logger_set_limits(struct logger *lg, unsigned first_payload_packets,
+		       int64_t expired_flow_ttl_ns, int64_t traffic_ttl_ns, size_t traffic_limit)
+{
+	budget_set_first(lg->budget, first_payload_packets);
+	writer_set_retention(lg->writer, expired_flow_ttl_ns, traffic_ttl_ns, traffic_limit);
+}
+
 int logger_open(const struct logger_opts *opts, char *errbuf, size_t errlen, struct logger **ret)
 {
 	struct logger *lg = calloc(1, sizeof(*lg));
@@ -57,13 +64,15 @@ int logger_open(const struct logger_opts *opts, char *errbuf, size_t errlen, str
 				 .correlate = opts->conntrack,
 				 .traffic_ttl_ns = opts->traffic_ttl_ns,
 				 .traffic_limit = opts->traffic_limit};
-	if (opts->conntrack && opts->traffic_path && opts->traffic_path[0]) {
+	if ((opts->conntrack || opts->capture_flows) && opts->traffic_path &&
+	    opts->traffic_path[0]) {
 		struct flowsdb_opts fo = {.path = opts->traffic_path,
 					  .batch_max = opts->batch_max,
 					  .batch_age_ns = opts->batch_age_ns};
 		if ((rv = flowsdb_open(&fo, errbuf, errlen, &lg->flows)) < 0)
 			goto fail;
 		wo.flows = lg->flows;
+		wo.capture_flows = opts->capture_flows && !opts->conntrack;
 	}
 	if ((rv = writer_new(&wo, &lg->writer)) < 0)
 		goto oom;

@@ -34,6 +34,8 @@ struct logger_opts {
 	 * traffic_path also NEW/UPDATE + periodic dumps -> traffic-flows.db */
 	bool conntrack;
 	const char *traffic_path;     /* NULL or "": no traffic-flows.db */
+	/* --pcap without conntrack: traffic-flows.db rows from the capture's own packets */
+	bool capture_flows;
 	int64_t traffic_ttl_ns;	      /* flows retention */
 	size_t traffic_limit;	      /* flows rows kept */
 	uint64_t ct_dump_interval_ns; /* periodic dump for counters */
@@ -59,6 +61,11 @@ void logger_free(struct logger *lg);
 
 /* Periodic (1 s) housekeeping from the main loop: budget expiry. */
 void logger_tick(struct logger *lg, uint64_t wall_ns);
+
+/* Live reload (SIGHUP): the DPI budget per flow and the retention of expired_flows and
+ * traffic-flows.db, from the next packet / prune on. Thread-safe. */
+void logger_set_limits(struct logger *lg, unsigned first_payload_packets,
+		       int64_t expired_flow_ttl_ns, int64_t traffic_ttl_ns, size_t traffic_limit);
 
 int logger_register(struct logger *lg, struct rdpi_counters *reg);
 const struct logger_stats *logger_stats(const struct logger *lg);

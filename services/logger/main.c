@@ -2,6 +2,7 @@
  * pipeline, the Status endpoints; subcommands daemon, selftest, help. */
 #include <errno.h>
 #include <malloc.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -176,6 +177,7 @@ static const char *const known_sections[] = {"classifier", "agent",   "firewallL
 static const struct rdpi_flag flags[] = {
     {"config", NULL, false, "libconfig file (default " DEFAULT_CONFIG " when present)"},
     {"check-config", NULL, true, "validate the configuration and exit"},
+    {"print-config", NULL, true, "print the effective configuration (libconfig) and exit"},
     {"path", "path", false, "firewall-logs.db path"},
     {"nflog-group", "nflogGroup", false, "NFLOG group (0 disables; 1..65535)"},
     {"input-file", "inputFile", false, "text line input (\"-\" = stdin)"},
@@ -204,7 +206,9 @@ struct opts {
 	const char *config_path;
 	bool config_explicit;
 	bool check_config;
+	bool print_config;
 	bool format_explicit;
+	bool traffic_explicit; /* --traffic-path given: with --pcap, flows from the capture */
 	const char *over_key[NFLAGS];
 	const char *over_val[NFLAGS];
 	size_t n_over;
@@ -223,8 +227,14 @@ static int on_flag(void *arg, const struct rdpi_flag *f, const char *value, char
 		o->check_config = strcmp(value, "false") != 0;
 		return 0;
 	}
+	if (strcmp(f->name, "print-config") == 0) {
+		o->print_config = strcmp(value, "false") != 0;
+		return 0;
+	}
 	if (strcmp(f->name, "input-format") == 0)
 		o->format_explicit = true;
+	if (strcmp(f->name, "traffic-path") == 0)
+		o->traffic_explicit = true;
 	int rv = cfg_set(&o->cfg, f->cfg_key, value, err, errlen);
 	if (rv < 0)
 		return rv;
@@ -281,6 +291,7 @@ struct app {
 	struct input *in;
 	struct rdpi_counters *reg;
 	char dpi_url[512];
+	bool capture_flows;
 	volatile sig_atomic_t input_status;
 };
 
@@ -308,6 +319,37 @@ static void add_stat(void *arg, const char *name, const char *label, enum rdpi_c
 	f->st->stats[f->st->n_stats++] = e;
 }
 
+/* SIGHUP changes live keys of the running configuration under this lock. */
+static pthread_mutex_t cfg_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Status "config": every key as in dpi.conf, flows keys as "flows.<key>". */
+static int add_config(struct rdpi_call *call, const struct lcfg *c,
+		      Routerd__Dpi__V1__LoggerStatus *st)
+{
+	const struct rdpi_cfg_section *secs[] = {&section, &flows_section};
+	st->config = rdpi_call_alloc(call, (section.nkeys + flows_section.nkeys) *
+					       sizeof(*st->config));
+	if (!st->config)
+		return -ENOMEM;
+	pthread_mutex_lock(&cfg_lock);
+	for (size_t s = 0; s < 2; s++) {
+		for (size_t i = 0; i < secs[s]->nkeys; i++) {
+			const struct rdpi_cfg_key *k = &secs[s]->keys[i];
+			char buf[512];
+			Routerd__Dpi__V1__LoggerStatus__ConfigEntry *e =
+			    rdpi_call_alloc(call, sizeof(*e));
+			if (!e)
+				break;
+			routerd__dpi__v1__logger_status__config_entry__init(e);
+			e->key = s ? rdpi_call_printf(call, "flows.%s", k->name) : (char *)k->name;
+			e->value = rdpi_call_strdup(call, rdpi_cfg_format(k, c, buf, sizeof(buf)));
+			st->config[st->n_config++] = e;
+		}
+	}
+	pthread_mutex_unlock(&cfg_lock);
+	return 0;
+}
+
 static enum rdpi_status h_status(void *arg, struct rdpi_call *call, const ProtobufCMessage *req,
 				 ProtobufCMessage *reply)
 {
@@ -320,7 +362,7 @@ static enum rdpi_status h_status(void *arg, struct rdpi_call *call, const Protob
 	st->nfloggroup =
 	    a->cfg->pcap[0] || a->cfg->input_file[0] ? 0 : (uint32_t)a->cfg->nflog_group;
 	st->dpisocket = a->cfg->dpi_socket;
-	st->trafficpath = a->cfg->conntrack_events ? a->cfg->traffic_path : "";
+	st->trafficpath = a->cfg->conntrack_events || a->capture_flows ? a->cfg->traffic_path : "";
 	st->dpiurl = a->dpi_url;
 	st->input = (char *)input_describe(a->in);
 	struct stat_fill f = {.call = call, .st = st, .cap = 256};
@@ -338,6 +380,8 @@ static enum rdpi_status h_status(void *arg, struct rdpi_call *call, const Protob
 	if (rdpi_counters_get(a->reg, "writer_flows_bytes", NULL, &v) == 0)
 		rs->flowtablebytes = v;
 	st->resources = rs;
+	if (add_config(call, a->cfg, st) < 0)
+		return RDPI_STATUS_INTERNAL;
 	return RDPI_STATUS_OK;
 }
 
@@ -366,6 +410,12 @@ static struct {
 	struct app *a;
 } reload_ctx;
 
+/* Keys SIGHUP applies to the running daemon; the others need a restart.
+ * acceptSampleRate is applied by nftables: the logger only shows it. */
+static const char *const live_keys[] = {"dpiFlowFirstPackets", "expiredFlowTTL",
+					"acceptSampleRate", "logLevel", NULL};
+static const char *const live_flow_keys[] = {"retention", "rowLimit", NULL};
+
 static int on_reload(void *arg)
 {
 	char err[512];
@@ -374,11 +424,34 @@ static int on_reload(void *arg)
 		rdpi_log(LOG_ERR, TAG, "reload failed, keeping the running configuration: %s", err);
 		return -EINVAL;
 	}
+	struct lcfg *cur = &reload_ctx.o->cfg;
+	logger_set_limits(reload_ctx.a->lg, (unsigned)fresh.dpi_flow_first_packets,
+			  fresh.expired_flow_ttl, fresh.traffic_retention,
+			  (size_t)fresh.traffic_row_limit);
 	int lvl;
 	if (rdpi_log_level_parse(fresh.log_level, &lvl) == 0)
 		rdpi_log_set_level(lvl);
+	char live[512] = "", restart[1024] = "";
+	rdpi_cfg_changes(&section, cur, &fresh, live_keys, NULL, live, sizeof(live), restart,
+			 sizeof(restart));
+	rdpi_cfg_changes(&flows_section, cur, &fresh, live_flow_keys, "flows.", live,
+			 sizeof(live), restart, sizeof(restart));
 	rdpi_log(LOG_NOTICE, TAG,
-		 "configuration reloaded (logLevel applied live; other keys need a restart)");
+		 "configuration reloaded from %s: applied live: %s; changed but need a restart "
+		 "(running values kept): %s",
+		 reload_ctx.o->config_path ? reload_ctx.o->config_path : "defaults",
+		 live[0] ? live : "none", restart[0] ? restart : "none");
+	/* keys that need a restart keep their running values, so status tells the truth */
+	pthread_mutex_lock(&cfg_lock);
+	cur->dpi_flow_first_packets = fresh.dpi_flow_first_packets;
+	cur->expired_flow_ttl = fresh.expired_flow_ttl;
+	cur->accept_sample_rate = fresh.accept_sample_rate;
+	cur->traffic_retention = fresh.traffic_retention;
+	cur->traffic_row_limit = fresh.traffic_row_limit;
+	char *tmp = cur->log_level;
+	cur->log_level = fresh.log_level;
+	fresh.log_level = tmp;
+	pthread_mutex_unlock(&cfg_lock);
 	cfg_free(&fresh);
 	return 0;
 }
@@ -441,11 +514,13 @@ static int cmd_daemon(struct opts *o)
 	    .offline = offline,
 	    .conntrack = c->conntrack_events,
 	    .traffic_path = c->traffic_path,
+	    .capture_flows = c->pcap[0] && o->traffic_explicit,
 	    .traffic_ttl_ns = c->traffic_retention,
 	    .traffic_limit = (size_t)c->traffic_row_limit,
 	    .ct_dump_interval_ns = (uint64_t)c->traffic_dump_interval,
 	};
-	if (c->conntrack_events && c->traffic_path[0])
+	a.capture_flows = lo.capture_flows;
+	if ((c->conntrack_events || lo.capture_flows) && c->traffic_path[0])
 		rdpi_daemon_mkdir_for(c->traffic_path);
 	rdpi_daemon_mkdir_for(c->path);
 	if ((rv = logger_open(&lo, err, sizeof(err), &a.lg)) < 0) {
@@ -584,6 +659,12 @@ int main(int argc, char **argv)
 	if (load_config(&o, &o.cfg, err, sizeof(err)) < 0) {
 		fprintf(stderr, PROG ": %s\n", err);
 		return 1;
+	}
+	if (o.print_config) {
+		rdpi_cfg_dump(&section, &o.cfg, stdout);
+		rdpi_cfg_dump(&flows_section, &o.cfg, stdout);
+		cfg_free(&o.cfg);
+		return 0;
 	}
 	if (o.check_config) {
 		printf("configuration OK\n");

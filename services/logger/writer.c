@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <malloc.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +45,10 @@ struct wflow {
 	bool improved; /* v got better since the last upsert */
 	uint32_t pending_packets;
 	int64_t pending_first, pending_last;
+	/* capture_flows only: counters by direction (client -> server = out) */
+	uint64_t cap_bytes_out, cap_bytes_in, cap_packets_out, cap_packets_in;
+	int64_t cap_first, cap_last;
+	int64_t cap_seen; /* time of the first packet seen: the row's key (captures can be out of order) */
 	struct wflow *dprev, *dnext; /* dirty list */
 };
 
@@ -63,6 +68,9 @@ struct writer {
 	uint64_t last_expire, last_prune;
 	struct rdpi_ratelimit drop_rl;
 	struct writer_stats stats;
+	/* retention, replaceable while running (writer_set_retention) */
+	_Atomic int64_t expired_ttl_ns, traffic_ttl_ns;
+	_Atomic size_t traffic_limit;
 };
 
 static void dirty_unlink(struct writer *w, struct wflow *f)
@@ -99,6 +107,8 @@ static const char *l3_name(uint8_t l3)
 {
 	return l3 == 6 ? "ipv6" : "ipv4";
 }
+
+static void capture_upsert(struct writer *w, const struct wflow *f, bool ended);
 
 /* Writes a flow's pending packets (and its best verdict) as one improve-only upsert. */
 static void upsert_flow(struct writer *w, struct wflow *f)
@@ -148,6 +158,8 @@ static void upsert_flow(struct writer *w, struct wflow *f)
 	}
 	if (store_upsert_flow(w->st, &sf) < 0)
 		rdpi_counter_inc(&w->stats.write_errors);
+	if (w->o.capture_flows && w->o.flows)
+		capture_upsert(w, f, false);
 	f->pending_packets = 0;
 	f->pending_first = f->pending_last = 0;
 	f->improved = false;
@@ -205,6 +217,9 @@ static void wflow_fini(void *value, void *arg)
 		dirty_unlink(w, f);
 		upsert_flow(w, f);
 	}
+	/* a capture flow leaving the table (idle past the TTL, or the input ended) is over */
+	if (w->o.capture_flows && w->o.flows && f->cap_first)
+		capture_upsert(w, f, true);
 	lverdict_free(f->v);
 	f->v = NULL;
 }
@@ -217,6 +232,9 @@ int writer_new(const struct writer_opts *opts, struct writer **ret)
 	w->o = *opts;
 	w->st = opts->store;
 	w->started = (int64_t)time(NULL) * 1000000000ll;
+	atomic_init(&w->expired_ttl_ns, opts->expired_ttl_ns);
+	atomic_init(&w->traffic_ttl_ns, opts->traffic_ttl_ns);
+	atomic_init(&w->traffic_limit, opts->traffic_limit);
 	w->drop_rl.interval_ms = 10000;
 	w->drop_rl.burst = 1;
 	if (!w->o.flow_limit)
@@ -291,6 +309,21 @@ static void on_accept(struct writer *w, struct lentry *e)
 	if (ts > f->pending_last)
 		f->pending_last = ts;
 	f->pending_packets++;
+	if (w->o.capture_flows) {
+		if (!f->cap_seen)
+			f->cap_seen = ts;
+		if (!f->cap_first || ts < f->cap_first)
+			f->cap_first = ts;
+		if (ts > f->cap_last)
+			f->cap_last = ts;
+		if (e->dir == f->client_dir) {
+			f->cap_bytes_out += e->packet_bytes;
+			f->cap_packets_out++;
+		} else {
+			f->cap_bytes_in += e->packet_bytes;
+			f->cap_packets_in++;
+		}
+	}
 	dirty_link(w, f);
 }
 
@@ -466,6 +499,9 @@ static struct wflow *ct_flow(struct writer *w, const struct ct_event *c)
 	return f;
 }
 
+static void traffic_label(struct writer *w, struct flowsdb_flow *x, const struct wflow *f,
+			  uint8_t l4proto, uint16_t sport, uint16_t dport);
+
 static void traffic_upsert(struct writer *w, const struct ct_event *c, const char *proto)
 {
 	char osrc[RDPI_ADDR_STRLEN], odst[RDPI_ADDR_STRLEN], nat[RDPI_ADDR_STRLEN] = "";
@@ -517,49 +553,100 @@ static void traffic_upsert(struct writer *w, const struct ct_event *c, const cha
 	    .risk_score = -1,
 	    .now = ts,
 	};
-	struct wflow *f = ct_flow(w, c);
+	traffic_label(w, &x, ct_flow(w, c), c->l4proto, ports ? c->orig_sport : 0,
+		      ports ? c->orig_dport : 0);
+	if (flowsdb_upsert(w->o.flows, &x) < 0)
+		rdpi_counter_inc(&w->stats.write_errors);
+	else
+		rdpi_counter_inc(&w->stats.traffic_upserts);
+}
+
+/* The labels of a traffic-flows.db row: the flow's known verdict, else the project's one port
+ * table, labelled as the guess it is (any later DPI label outranks it). */
+static void traffic_label(struct writer *w, struct flowsdb_flow *x, const struct wflow *f,
+			  uint8_t l4proto, uint16_t sport, uint16_t dport)
+{
 	const struct lverdict *v = f && lverdict_known(f->v) ? f->v : NULL;
 	if (v) {
-		x.app_name = v->app_name;
-		x.app_category = v->app_category;
-		x.app_confidence = v->app_confidence;
-		x.detected_protocol = v->detected_protocol;
-		x.master_protocol = v->master_protocol;
-		x.application_protocol = v->application_protocol;
-		x.category = v->category;
-		x.risk = v->risk_json;
-		x.confidence = v->confidence;
-		x.metadata_json = v->metadata_json;
-		x.engine = v->engine;
-		x.source = v->source;
-		x.guessed = v->guessed;
-		x.risk_score = v->risk_score;
-		x.tls_sni = v->tls_sni;
-		x.http_host = v->http_host;
-		x.dns_query = v->dns_query;
-		x.resolved_hostname = v->tls_sni[0]			    ? v->tls_sni
+		x->app_name = v->app_name;
+		x->app_category = v->app_category;
+		x->app_confidence = v->app_confidence;
+		x->detected_protocol = v->detected_protocol;
+		x->master_protocol = v->master_protocol;
+		x->application_protocol = v->application_protocol;
+		x->category = v->category;
+		x->risk = v->risk_json;
+		x->confidence = v->confidence;
+		x->metadata_json = v->metadata_json;
+		x->engine = v->engine;
+		x->source = v->source;
+		x->guessed = v->guessed;
+		x->risk_score = v->risk_score;
+		x->tls_sni = v->tls_sni;
+		x->http_host = v->http_host;
+		x->dns_query = v->dns_query;
+		x->resolved_hostname = v->tls_sni[0]			    ? v->tls_sni
 				      : v->http_host[0]			    ? v->http_host
 				      : strcmp(v->source, "dns-cache") == 0 ? v->dns_query
 									    : NULL;
-		x.classified_at = f->classified_ts;
+		x->classified_at = f->classified_ts;
 		rdpi_counter_inc(&w->stats.traffic_enriched);
 	} else {
 		/* nothing better: the project's one port table, labelled as the guess it is
 		 * (any later DPI label outranks it) */
 		const struct rdpi_ports_entry *pe =
-		    ports ? rdpi_ports_lookup(c->l4proto, c->orig_sport, c->orig_dport) : NULL;
+		    rdpi_l4proto_has_ports(l4proto) ? rdpi_ports_lookup(l4proto, sport, dport)
+						     : NULL;
 		if (pe) {
-			x.app_name = pe->app;
-			x.app_category = pe->category;
-			x.app_confidence = pe->confidence;
-			x.application_protocol = pe->app;
-			x.category = pe->category;
-			x.engine = "builtin";
-			x.source = "port-fallback";
-			x.confidence = "port";
+			x->app_name = pe->app;
+			x->app_category = pe->category;
+			x->app_confidence = pe->confidence;
+			x->application_protocol = pe->app;
+			x->category = pe->category;
+			x->engine = "builtin";
+			x->source = "port-fallback";
+			x->confidence = "port";
 			rdpi_counter_inc(&w->stats.traffic_port_fallback);
 		}
 	}
+}
+
+/* One traffic-flows.db row from a capture flow's own counters. The row's key is the flow id
+ * and its first packet time, like a conntrack entry without an id. */
+static void capture_upsert(struct writer *w, const struct wflow *f, bool ended)
+{
+	const struct rdpi_flowkey *k = &f->key;
+	char id[33], key[64], lo[RDPI_ADDR_STRLEN], hi[RDPI_ADDR_STRLEN], pbuf[16];
+	rdpi_flowkey_hex(k, id);
+	snprintf(key, sizeof(key), "%s-t%llx", id, (unsigned long long)f->cap_seen);
+	rdpi_addr_format(k->lo_addr, lo, sizeof(lo));
+	rdpi_addr_format(k->hi_addr, hi, sizeof(hi));
+	bool lo_client = f->client_dir == RDPI_FLOWKEY_DIR_LO_TO_HI;
+	bool ports = rdpi_l4proto_has_ports(k->l4proto);
+	uint16_t cport = lo_client ? k->lo_port : k->hi_port;
+	uint16_t sport = lo_client ? k->hi_port : k->lo_port;
+	struct flowsdb_flow x = {
+	    .flow_key = key,
+	    .flow_id = id,
+	    .conntrack_id = -1,
+	    .ts_started = f->cap_first,
+	    .ts_ended = ended ? f->cap_last : 0,
+	    .client_address = lo_client ? lo : hi,
+	    .client_port = ports ? cport : -1,
+	    .peer_address = lo_client ? hi : lo,
+	    .peer_port = ports ? sport : -1,
+	    .protocol = rdpi_l4proto_name(k->l4proto, pbuf, sizeof(pbuf)),
+	    .l3_proto = l3_name(k->l3),
+	    .accounting = "capture",
+	    .bytes_out = (int64_t)f->cap_bytes_out,
+	    .bytes_in = (int64_t)f->cap_bytes_in,
+	    .packets_out = (int64_t)f->cap_packets_out,
+	    .packets_in = (int64_t)f->cap_packets_in,
+	    .app_confidence = -1,
+	    .risk_score = -1,
+	    .now = f->cap_last,
+	};
+	traffic_label(w, &x, f, k->l4proto, cport, sport);
 	if (flowsdb_upsert(w->o.flows, &x) < 0)
 		rdpi_counter_inc(&w->stats.write_errors);
 	else
@@ -813,11 +900,12 @@ static void housekeeping(struct writer *w, bool force)
 		writer_flush(w);
 		if (store_prune(w->st, now, w->o.flow_ttl_ns, PRUNE_WORK, w->o.dpi_flow_limit,
 				NULL) < 0 ||
-		    store_prune_expired(w->st, now, w->o.expired_ttl_ns, PRUNE_WORK,
+		    store_prune_expired(w->st, now, atomic_load(&w->expired_ttl_ns), PRUNE_WORK,
 					w->o.expired_limit, NULL) < 0)
 			rdpi_log(LOG_WARNING, TAG, "retention failed: %s", store_errmsg(w->st));
-		if (w->o.flows && flowsdb_prune(w->o.flows, now, w->o.traffic_ttl_ns, PRUNE_WORK,
-						w->o.traffic_limit, NULL) < 0)
+		if (w->o.flows && flowsdb_prune(w->o.flows, now, atomic_load(&w->traffic_ttl_ns),
+						PRUNE_WORK, atomic_load(&w->traffic_limit),
+						NULL) < 0)
 			rdpi_log(LOG_WARNING, TAG, "traffic-flows.db retention failed: %s",
 				 flowsdb_errmsg(w->o.flows));
 		/* bursts (a deny flood, thousands of new connections) leave freed entries in
@@ -826,6 +914,14 @@ static void housekeeping(struct writer *w, bool force)
 			malloc_trim(0);
 		publish(w);
 	}
+}
+
+void writer_set_retention(struct writer *w, int64_t expired_ttl_ns, int64_t traffic_ttl_ns,
+			  size_t traffic_limit)
+{
+	atomic_store(&w->expired_ttl_ns, expired_ttl_ns);
+	atomic_store(&w->traffic_ttl_ns, traffic_ttl_ns);
+	atomic_store(&w->traffic_limit, traffic_limit);
 }
 
 void writer_process(struct writer *w, struct lentry *e)

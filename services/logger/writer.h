@@ -32,6 +32,10 @@ struct writer_opts {
 	 * connections (recent-expired table of expired_limit entries, SQLite after a restart) */
 	bool correlate;
 	struct flowsdb *flows;	/* traffic-flows.db, NULL: none; used only by the writer */
+	/* offline capture without conntrack: traffic-flows.db rows come from the packets
+	 * themselves (bytes/packets per direction, accounting "capture"), ended at the flow's
+	 * last packet when it leaves the table or the input ends */
+	bool capture_flows;
 	int64_t traffic_ttl_ns; /* flows retention (0: none) */
 	size_t traffic_limit;	/* flows rows kept (0: no limit) */
 };
@@ -77,6 +81,10 @@ int writer_submit(struct writer *w, struct lentry *e, bool wait);
 
 /* Entries waiting for the writer thread right now. */
 size_t writer_queue_depth(struct writer *w);
+
+/* Live reload: retention used from the next prune on (thread-safe). */
+void writer_set_retention(struct writer *w, int64_t expired_ttl_ns, int64_t traffic_ttl_ns,
+			  size_t traffic_limit);
 
 /* Synchronous path (no thread): processes e (takes ownership). */
 void writer_process(struct writer *w, struct lentry *e);

@@ -679,6 +679,45 @@ static void test_daemon_pcap_classified(void **state)
 	assert_int_equal(db_int(db, "SELECT COUNT(*) FROM dpi_flow WHERE protocol = 'tcp'"), 1);
 }
 
+/* --pcap with --traffic-path: traffic-flows.db rows from the capture's own packets (no
+ * conntrack): per-direction counters from the client side, ended at the last packet, labels
+ * from the same verdicts as dpi_flow. */
+static void test_daemon_pcap_traffic_flows(void **state)
+{
+	SKIP_WITHOUT_LOGGER();
+	char pcap[128], db[128], tdb[128];
+	snprintf(pcap, sizeof(pcap), "%s/tf.pcap", dir);
+	snprintf(db, sizeof(db), "%s/tf-fw.db", dir);
+	snprintf(tdb, sizeof(tdb), "%s/tf-traffic.db", dir);
+	write_pcap(pcap);
+
+	struct classifier c = {0};
+	assert_int_equal(classifier_start(&c), 0);
+	struct ldaemon l;
+	logger_paths(&l);
+	const char *extra[] = {"--pcap",	 pcap, "--path", db,   "--traffic-path",
+			       tdb,		 "--nflog-group", "0",	"--dpi-socket", c.ipc,
+			       NULL};
+	int rc = logger_run_to_eof(&l, extra);
+	classifier_stop(&c);
+	assert_int_equal(rc, 0);
+
+	assert_int_equal(db_int(tdb, "SELECT COUNT(*) FROM flows"), 2);
+	/* SYN and the hello go out, the SYN/ACK comes back; IP lengths: 40 + 40 + hello */
+	expect_rows(tdb, 1,
+		    "SELECT COUNT(*) FROM flows WHERE protocol = 'tcp' AND accounting = 'capture' "
+		    "AND client_address = '10.99.1.2' AND client_port = 45000 AND "
+		    "peer_address = '10.99.2.2' AND peer_port = 443 AND packets_out = 2 AND "
+		    "packets_in = 1 AND bytes_in = 40 AND bytes_out > 80 AND "
+		    "tls_sni = 'pcap-e2e.example' AND resolved_hostname = 'pcap-e2e.example' AND "
+		    "source = 'builtin-payload' AND ts_ended IS NOT NULL AND "
+		    "ts_ended >= ts_started AND flow_id IS NOT NULL");
+	expect_rows(tdb, 1,
+		    "SELECT COUNT(*) FROM flows WHERE protocol = 'udp' AND peer_port = 53 AND "
+		    "packets_out = 1 AND packets_in = 0 AND bytes_in = 0 AND "
+		    "dns_query = 'pcap-dns.example' AND app_name = 'dns'");
+}
+
 /* ---- status shim and SIGTERM ---------------------------------------------------------- */
 
 /* A line-mode daemon reading a FIFO the test keeps open (O_RDWR: neither end blocks in open,
@@ -949,6 +988,7 @@ int main(void)
 	    cmocka_unit_test(test_daemon_json_lines),
 	    cmocka_unit_test(test_daemon_auto_lines),
 	    cmocka_unit_test(test_daemon_pcap_classified),
+	    cmocka_unit_test(test_daemon_pcap_traffic_flows),
 	    cmocka_unit_test(test_daemon_status_and_sigterm),
 	    cmocka_unit_test(test_daemon_status_keys_without_dpi),
 	    cmocka_unit_test(test_daemon_serves_without_input),
