@@ -1,7 +1,8 @@
-/* End-to-end test (root): real traffic cli -> gw -> srv through three network namespaces, an
- * nftables forward chain in gw that logs to NFLOG, routerd-firewall-logger reading it and a
- * real routerd-dpi-classifier; checks dpi_flow / firewall_logs rows and the loss counters.
- * Skips cleanly when not root or when network namespaces are unavailable. */
+/* End-to-end test (root): real traffic cli -> gw -> srv through three network namespaces, the
+ * shipped nftables fragment (conf/nftables/routerd-dpi.nft) in gw logging to NFLOG,
+ * routerd-firewall-logger reading it and a real routerd-dpi-classifier; checks dpi_flow /
+ * firewall_logs rows and the loss counters. Skips cleanly when not root or when network namespaces
+ * are unavailable. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -65,6 +66,7 @@ struct e2e {
 	int nchildren;
 	pid_t classifier, logger;
 	char logger_bin[PATH_MAX], classifier_bin[PATH_MAX];
+	char render_nft[PATH_MAX]; /* tools/render-nft.sh: the shipped nftables fragment */
 	char lsock[128], lipc[160], lerr[128], db[128];
 	char csock[128], cipc[160], cerr[128];
 	char tdb[128]; /* traffic-flows.db (conntrack case) */
@@ -566,6 +568,17 @@ static void find_binaries(struct e2e *t)
 	snprintf(t->classifier_bin, sizeof(t->classifier_bin),
 		 "%.*s/services/classifier/routerd-dpi-classifier", (int)(sizeof(build) - 48),
 		 build);
+	/* the source tree: RDPI_SOURCE_DIR (ctest), else this file's tests/logger/ stripped */
+	char src[PATH_MAX];
+	const char *sd = getenv("RDPI_SOURCE_DIR");
+	snprintf(src, sizeof(src), "%s", sd && *sd ? sd : __FILE__);
+	for (int up = 0; !(sd && *sd) && up < 3; up++) {
+		char *s = strrchr(src, '/');
+		if (s)
+			*s = '\0';
+	}
+	snprintf(t->render_nft, sizeof(t->render_nft), "%.*s/tools/render-nft.sh",
+		 (int)(sizeof(src) - 32), src);
 }
 
 static int e2e_setup(void **state)
@@ -661,21 +674,26 @@ static void topology(struct e2e *t, bool deny_srv_new)
 			 "  iifname \"%s\" ct state new log prefix \"routerd firewall forward deny "
 			 "\" group %u snaplen 2048 drop\n",
 			 gws_if, t->group);
+	/* the operator's firewall: deny rules with their logs, policy accept */
+	assert_int_equal(sh("ip netns exec %s nft -f - <<'EOF'\n"
+			    "table inet rdpie2e {\n"
+			    " chain forward {\n"
+			    "  type filter hook forward priority 0; policy accept;\n"
+			    "  udp dport %d log prefix \"routerd firewall forward deny \" group %u "
+			    "snaplen 2048 drop\n"
+			    "%s"
+			    " }\n"
+			    "}\n"
+			    "EOF\n",
+			    g, DENY_PORT, t->group, srv_new),
+			 0);
+	/* the accept log: the shipped conf/nftables/routerd-dpi.nft, rendered with the test's
+	 * group (its own table after the filter priority, so it sees only accepted packets) */
 	assert_int_equal(
-	    sh("ip netns exec %s nft -f - <<'EOF'\n"
-	       "table inet rdpie2e {\n"
-	       " chain forward {\n"
-	       "  type filter hook forward priority 0; policy accept;\n"
-	       "  udp dport %d log prefix \"routerd firewall forward deny \" group %u "
-	       "snaplen 2048 drop\n"
-	       "%s"
-	       "  log prefix \"routerd firewall forward accept \" group %u snaplen 2048 "
-	       "accept\n"
-	       " }\n"
-	       "}\n"
-	       "EOF\n",
-	       g, DENY_PORT, t->group, srv_new, t->group),
+	    sh("bash '%s' --config /dev/null --group %u --snaplen 2048 --out-dir '%s/nft'",
+	       t->render_nft, t->group, t->dir),
 	    0);
+	assert_int_equal(sh("ip netns exec %s nft -f '%s/nft/routerd-dpi.nft'", g, t->dir), 0);
 }
 
 /* extra: NULL or more logger arguments (NULL-terminated). */
@@ -743,6 +761,10 @@ static void bring_up(struct e2e *t, bool conntrack)
 	if (sh("command -v ip >/dev/null && command -v nft >/dev/null && "
 	       "command -v curl >/dev/null && command -v openssl >/dev/null") != 0) {
 		print_message("%s (ip, nft, curl and openssl are required)\n", SKIP_MSG);
+		skip();
+	}
+	if (access(t->render_nft, R_OK) != 0) {
+		print_message("skipped: %s not found (set RDPI_SOURCE_DIR)\n", t->render_nft);
 		skip();
 	}
 	if (access(t->logger_bin, X_OK) != 0 || access(t->classifier_bin, X_OK) != 0) {
