@@ -271,7 +271,8 @@ static enum MHD_Result serve_raw(struct rdpi_httpshim *shim, struct MHD_Connecti
 		return respond_error(shim, conn, 500, "internal error", NULL, NULL);
 	if (status < 100 || status > 599)
 		status = 500;
-	return respond(shim, conn, (unsigned)status, ctype, body, body ? len : 0, NULL);
+	return respond(shim, conn, (unsigned)status, ctype, body, body ? len : 0,
+		       status == 405 ? shim->opts.raw_allow : NULL);
 }
 
 /* ---- dispatch -------------------------------------------------------------------- */

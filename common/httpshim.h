@@ -55,6 +55,7 @@ struct rdpi_httpshim_opts {
 	unsigned connection_timeout_s;  /* idle timeout, default 10 */
 	size_t max_body;                /* default 1 MiB; larger -> 413 */
 	uint32_t call_timeout_ms;       /* RPC deadline, 0 = service default */
+	const char *raw_allow;          /* Allow header on a 405 from raw_fn ("GET, HEAD"), static */
 };
 
 /* Bind and serve on libmicrohttpd's own threads. A stale socket at unix_path

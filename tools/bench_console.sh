@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Console latency benchmark: generates a 100k-flow + 100k-log pair of databases with
+# routerd-console-gendb, starts routerd-dpi-console on a scratch TCP port and prints p50/p90
+# of 50 requests per endpoint (curl %{time_total}).
+# Usage: tools/bench_console.sh [builddir] [flows] [logs] [requests]
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+build=${1:-$top/build}
+flows=${2:-100000}
+logs=${3:-100000}
+n=${4:-50}
+bin=$build/services/console
+tmp=$(mktemp -d "/tmp/bench-console-$$-XXXXXX")
+pid=
+cleanup() {
+	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+start=$(date +%s.%N)
+"$bin/routerd-console-gendb" --firewall-db "$tmp/fw.db" --traffic-db "$tmp/tf.db" \
+	--flows "$flows" --logs "$logs" --seed 1
+end=$(date +%s.%N)
+printf 'gendb: %d flows + %d logs in %.2f s\n' "$flows" "$logs" "$(echo "$end - $start" | bc)"
+
+port=$((20000 + $$ % 20000))
+"$bin/routerd-dpi-console" --config /dev/null --listen "127.0.0.1:$port" \
+	--firewall-db "$tmp/fw.db" --traffic-db "$tmp/tf.db" --classifier-socket "" \
+	--agent-socket "" --logger-socket "" 2>"$tmp/console.err" &
+pid=$!
+for _ in $(seq 100); do
+	curl -s -o /dev/null "http://127.0.0.1:$port/healthz" && break
+	sleep 0.05
+done
+
+printf '%-75s %9s %9s %9s\n' endpoint p50_ms p90_ms max_ms
+for path in /api/v1/summary /api/v1/clients \
+	'/api/v1/traffic-flows?source=port-fallback&client=192.168.1.7&limit=100' \
+	/api/v1/traffic-flows/aggregate '/api/v1/firewall-logs?limit=100'; do
+	curl -s -o /dev/null "http://127.0.0.1:$port$path" # warm-up
+	for _ in $(seq "$n"); do
+		curl -s -o /dev/null -w '%{time_total}\n' "http://127.0.0.1:$port$path"
+	done | sort -n | awk -v p="$path" '{ v[NR] = $1 * 1000 }
+		END { printf "%-75s %9.1f %9.1f %9.1f\n", p, v[int(NR * 0.5 + 0.5)], v[int(NR * 0.9 + 0.5)], v[NR] }'
+done
+printf 'load average: %s\n' "$(cut -d' ' -f1-3 /proc/loadavg)"
