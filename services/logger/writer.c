@@ -49,6 +49,9 @@ struct wflow {
 	uint64_t cap_bytes_out, cap_bytes_in, cap_packets_out, cap_packets_in;
 	int64_t cap_first, cap_last;
 	int64_t cap_seen; /* time of the first packet seen: the row's key (captures can be out of order) */
+	/* conntrack side: the newest event of the connection on this key (malloc'd), so a verdict
+	 * that arrives after the conntrack NEW event relabels its traffic-flows.db row at once */
+	struct ct_event *ct;
 	struct wflow *dprev, *dnext; /* dirty list */
 };
 
@@ -109,6 +112,7 @@ static const char *l3_name(uint8_t l3)
 }
 
 static void capture_upsert(struct writer *w, const struct wflow *f, bool ended);
+static void traffic_upsert(struct writer *w, const struct ct_event *c, const char *proto);
 
 /* Writes a flow's pending packets (and its best verdict) as one improve-only upsert. */
 static void upsert_flow(struct writer *w, struct wflow *f)
@@ -160,6 +164,8 @@ static void upsert_flow(struct writer *w, struct wflow *f)
 		rdpi_counter_inc(&w->stats.write_errors);
 	if (w->o.capture_flows && w->o.flows)
 		capture_upsert(w, f, false);
+	else if (f->improved && f->ct && w->o.flows)
+		traffic_upsert(w, f->ct, sf.protocol);
 	f->pending_packets = 0;
 	f->pending_first = f->pending_last = 0;
 	f->improved = false;
@@ -222,6 +228,8 @@ static void wflow_fini(void *value, void *arg)
 		capture_upsert(w, f, true);
 	lverdict_free(f->v);
 	f->v = NULL;
+	free(f->ct);
+	f->ct = NULL;
 }
 
 int writer_new(const struct writer_opts *opts, struct writer **ret)
@@ -653,6 +661,29 @@ static void capture_upsert(struct writer *w, const struct wflow *f, bool ended)
 		rdpi_counter_inc(&w->stats.traffic_upserts);
 }
 
+/* Keeps the connection's newest event on its forward-view key: conntrack's NEW event usually
+ * reaches us before the NFLOG batch with the packets, so the row is first written unlabelled;
+ * once the verdict arrives, upsert_flow() writes the row again from this event. */
+static void remember_ct(struct writer *w, const struct ct_event *c)
+{
+	struct rdpi_flowkey k;
+	int dir;
+	bool ports = rdpi_l4proto_has_ports(c->l4proto);
+	rdpi_flowkey_make(c->l3, c->l4proto, c->orig_src, ports ? c->orig_sport : 0, c->orig_dst,
+			  ports ? c->orig_dport : 0, &k, &dir);
+	struct wflow *f = NULL;
+	bool created = false;
+	if (rdpi_flowtab_upsert(w->mem, &k, (uint64_t)w->clock, (void **)&f, &created) < 0)
+		return;
+	if (created) {
+		f->key = k;
+		f->client_dir = (uint8_t)dir;
+	}
+	if (!f->ct && !(f->ct = malloc(sizeof(*f->ct))))
+		return;
+	*f->ct = *c;
+}
+
 static void on_ct(struct writer *w, const struct ct_event *c)
 {
 	char pbuf[16];
@@ -703,8 +734,10 @@ static void on_ct(struct writer *w, const struct ct_event *c)
 			expiredtab_add(w->exp, &r);
 		}
 	}
-	if (w->o.flows)
+	if (w->o.flows) {
+		remember_ct(w, c);
 		traffic_upsert(w, c, proto);
+	}
 }
 
 struct found_expired {
@@ -903,9 +936,9 @@ static void housekeeping(struct writer *w, bool force)
 		    store_prune_expired(w->st, now, atomic_load(&w->expired_ttl_ns), PRUNE_WORK,
 					w->o.expired_limit, NULL) < 0)
 			rdpi_log(LOG_WARNING, TAG, "retention failed: %s", store_errmsg(w->st));
-		if (w->o.flows && flowsdb_prune(w->o.flows, now, atomic_load(&w->traffic_ttl_ns),
-						PRUNE_WORK, atomic_load(&w->traffic_limit),
-						NULL) < 0)
+		if (w->o.flows &&
+		    flowsdb_prune(w->o.flows, now, atomic_load(&w->traffic_ttl_ns), PRUNE_WORK,
+				  atomic_load(&w->traffic_limit), NULL) < 0)
 			rdpi_log(LOG_WARNING, TAG, "traffic-flows.db retention failed: %s",
 				 flowsdb_errmsg(w->o.flows));
 		/* bursts (a deny flood, thousands of new connections) leave freed entries in
@@ -1052,8 +1085,8 @@ int writer_register(struct writer *w, struct rdpi_counters *reg)
 	    {"commits", &s->commits, RDPI_COUNTER, "transactions committed"},
 	    {"commit_errors", &s->commit_errors, RDPI_COUNTER, "failed commits"},
 	    {"rows_lost", &s->rows_lost, RDPI_COUNTER, "rows rolled back by failed commits"},
-	    {"commit_us_last", &s->commit_us_last, RDPI_GAUGE, "last commit latency (us)"},
-	    {"commit_us_max", &s->commit_us_max, RDPI_GAUGE, "max commit latency (us)"},
+	    {"commit_us_last", &s->commit_us_last, RDPI_GAUGE, "last commit latency"},
+	    {"commit_us_max", &s->commit_us_max, RDPI_GAUGE, "max commit latency"},
 	    {"batch_last", &s->batch_last, RDPI_GAUGE, "rows in the last transaction"},
 	    {"batch_max", &s->batch_max, RDPI_GAUGE, "most rows in one transaction"},
 	    {"pruned_dpi_flow", &s->pruned_flows, RDPI_COUNTER, "dpi_flow rows pruned"},

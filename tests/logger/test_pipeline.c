@@ -594,6 +594,52 @@ static void test_pipeline_writer_traffic_flows(void **state)
 	store_free(st);
 }
 
+/* conntrack's NEW event comes first (NFLOG batches packets), the verdict later: the open
+ * connection's row is relabelled as soon as the verdict is written, without waiting for an
+ * UPDATE, a dump or the DESTROY; a weaker later verdict changes nothing. */
+static void test_pipeline_writer_traffic_relabel_open(void **state)
+{
+	struct fx *fx = *state;
+	struct store *st = open_store(fx);
+	char tpath[160], err[256];
+	snprintf(tpath, sizeof(tpath), "%s/traffic-relabel.db", fx->dir);
+	struct flowsdb_opts fo = {.path = tpath};
+	struct flowsdb *fdb;
+	assert_int_equal(flowsdb_open(&fo, err, sizeof(err), &fdb), 0);
+	struct writer *w;
+	struct writer_opts wo = {.store = st, .flows = fdb, .correlate = true};
+	assert_int_equal(writer_new(&wo, &w), 0);
+	writer_process(w, ct_entry(CT_NEW, T0, 21, CLI, 41000, SRV, 443, -1));
+	assert_int_equal(writer_flush(w), 0);
+	char t[300];
+	q_text(tpath, "SELECT source FROM flows WHERE conntrack_id = 21", t, sizeof(t));
+	assert_string_equal(t, "port-fallback");
+
+	struct lentry *e = tcp(T0 + SEC, ACCEPT, CLI, 41000, SRV, 443, 0x18, "hello");
+	e->client_dir = e->dir;
+	e->v = verdict("tls", "builtin-payload", "open.example");
+	writer_process(w, e);
+	assert_int_equal(writer_flush(w), 0);
+	q_text(tpath,
+	       "SELECT app_name||'|'||source||'|'||tls_sni||'|'||resolved_hostname||'|'||"
+	       "(ts_ended IS NULL) FROM flows WHERE conntrack_id = 21",
+	       t, sizeof(t));
+	assert_string_equal(t, "tls|builtin-payload|open.example|open.example|1");
+
+	e = tcp(T0 + 2 * SEC, ACCEPT, CLI, 41000, SRV, 443, 0x18, "more");
+	e->client_dir = e->dir;
+	e->v = verdict("https", "port-fallback", "");
+	writer_process(w, e);
+	assert_int_equal(writer_flush(w), 0);
+	q_text(tpath, "SELECT app_name||'|'||source FROM flows WHERE conntrack_id = 21", t,
+	       sizeof(t));
+	assert_string_equal(t, "tls|builtin-payload");
+	assert_int_equal(q_int(tpath, "SELECT count(*) FROM flows"), 1);
+	writer_free(w);
+	flowsdb_free(fdb);
+	store_free(st);
+}
+
 static void test_pipeline_writer_queue_full_drops_counted(void **state)
 {
 	struct fx *fx = *state;
@@ -638,6 +684,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_pipeline_classifier_missing, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_pipeline_writer_orphan_return, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_pipeline_writer_traffic_flows, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_pipeline_writer_traffic_relabel_open, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_pipeline_writer_queue_full_drops_counted, setup,
 					    teardown),
 	};
