@@ -133,6 +133,59 @@ static void fmt_number(const struct rdpi_cfg_key *k, int64_t v, char *buf, size_
 		snprintf(buf, len, "%" PRId64, v);
 }
 
+const char *rdpi_cfg_format(const struct rdpi_cfg_key *k, const void *target, char *buf, size_t len)
+{
+	union cfg_val v;
+	if (!len)
+		return buf;
+	val_get(k, target, &v);
+	if (k->type == RDPI_CFG_BOOL)
+		snprintf(buf, len, "%s", v.b ? "true" : "false");
+	else if (key_owned(k))
+		snprintf(buf, len, "%s", v.s ? v.s : "");
+	else
+		fmt_number(k, v.i, buf, len);
+	return buf;
+}
+
+static void append_name(char *buf, size_t len, const char *prefix, const char *name)
+{
+	size_t n = strlen(buf);
+	if (n + 1 < len)
+		snprintf(buf + n, len - n, "%s%s%s", n ? ", " : "", prefix ? prefix : "", name);
+}
+
+size_t rdpi_cfg_changes(const struct rdpi_cfg_section *sec, const void *old, const void *new,
+			const char *const *live, const char *prefix, char *live_buf,
+			size_t live_len, char *restart_buf, size_t restart_len)
+{
+	size_t changed = 0;
+	for (size_t i = 0; i < sec->nkeys; i++) {
+		const struct rdpi_cfg_key *k = &sec->keys[i];
+		union cfg_val a, b;
+		val_get(k, old, &a);
+		val_get(k, new, &b);
+		bool same;
+		if (k->type == RDPI_CFG_BOOL)
+			same = a.b == b.b;
+		else if (key_owned(k))
+			same = strcmp(a.s ? a.s : "", b.s ? b.s : "") == 0;
+		else
+			same = a.i == b.i;
+		if (same)
+			continue;
+		changed++;
+		bool is_live = false;
+		for (size_t j = 0; live && live[j]; j++)
+			is_live = is_live || strcmp(live[j], k->name) == 0;
+		if (is_live)
+			append_name(live_buf, live_len, prefix, k->name);
+		else
+			append_name(restart_buf, restart_len, prefix, k->name);
+	}
+	return changed;
+}
+
 static int check_range(const struct rdpi_cfg_section *sec, const struct rdpi_cfg_key *k, int64_t v,
 		       char *msg, size_t msglen)
 {

@@ -82,6 +82,21 @@ int rdpi_cfg_copy(const struct rdpi_cfg_section *sec, void *dst, const void *src
  * default). Returns 0 or -EIO. */
 int rdpi_cfg_dump(const struct rdpi_cfg_section *sec, const void *target, FILE *out);
 
+/* One key's value of target as text (the form rdpi_cfg_set accepts: durations
+ * in Go form, sizes with binary units, true/false, strings as they are; a NULL
+ * string gives ""). Truncates to len. Returns buf. */
+const char *rdpi_cfg_format(const struct rdpi_cfg_key *k, const void *target, char *buf,
+			    size_t len);
+
+/* For a reload message: appends the names of the keys whose value differs
+ * between old and new (both targets of sec), each preceded by prefix (may be
+ * NULL), comma separated, to live_buf when the name is in live (NULL-terminated)
+ * and to restart_buf otherwise. Buffers must hold a string (may be ""); text
+ * is truncated to their size. Returns the number of changed keys. */
+size_t rdpi_cfg_changes(const struct rdpi_cfg_section *sec, const void *old, const void *new,
+			const char *const *live, const char *prefix, char *live_buf,
+			size_t live_len, char *restart_buf, size_t restart_len);
+
 /* Key by exact name, or NULL. */
 const struct rdpi_cfg_key *rdpi_cfg_find(const struct rdpi_cfg_section *sec, const char *name);
 

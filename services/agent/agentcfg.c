@@ -49,8 +49,8 @@ const struct rdpi_cfg_section agentcfg_section = {
     .nkeys = sizeof(keys) / sizeof(keys[0]),
 };
 
-const char *const agentcfg_known_sections[] = {"classifier", "firewallLog",  "logger",
-					       "console",    "trafficFlows", NULL};
+const char *const agentcfg_known_sections[] = {"classifier", "firewallLog",  "flows", "console",
+					       "logger",     "trafficFlows", NULL};
 
 static const struct rdpi_flag flags[] = {
     {"socket", "socket", false, "Unix socket path (" AGENTCFG_DEFAULT_SOCKET ")"},
@@ -64,6 +64,7 @@ static const struct rdpi_flag flags[] = {
     {"log-level", "logLevel", false, "debug|info|notice|warning|err (info)"},
     {"config", NULL, false, "configuration file (" AGENTCFG_DEFAULT_CONFIG ")"},
     {"check-config", NULL, true, "validate the configuration and exit"},
+    {"print-config", NULL, true, "print the effective configuration (libconfig) and exit"},
 };
 const struct rdpi_flag *const agentcfg_flags = flags;
 const size_t agentcfg_nflags = sizeof(flags) / sizeof(flags[0]);

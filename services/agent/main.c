@@ -3,6 +3,7 @@
  * daemon (default), selftest, help. */
 #include <errno.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +31,7 @@ struct cli {
 	const char *config_path;
 	bool config_given;
 	bool check_config;
+	bool print_config;
 	size_t n;
 	const char *keys[MAX_OVERRIDES];
 	const char *values[MAX_OVERRIDES];
@@ -62,6 +64,10 @@ static int on_flag(void *arg, const struct rdpi_flag *f, const char *value, char
 	}
 	if (strcmp(f->name, "check-config") == 0) {
 		c->check_config = strcmp(value, "false") != 0 && strcmp(value, "0") != 0;
+		return 0;
+	}
+	if (strcmp(f->name, "print-config") == 0) {
+		c->print_config = strcmp(value, "false") != 0 && strcmp(value, "0") != 0;
 		return 0;
 	}
 	int rc = agentcfg_check_flag(f->name, value, err, errlen);
@@ -99,32 +105,109 @@ static int load_config(const struct cli *c, struct agentcfg *out, char *err, siz
 	return 0;
 }
 
+/* SIGHUP replaces cfg under this lock; Status reads it for "config". */
+static pthread_mutex_t cfg_lock = PTHREAD_MUTEX_INITIALIZER;
+/* Keys SIGHUP applies to the running agent; the others need a restart. */
+static const char *const live_keys[] = {"name",
+					"flowTTL",
+					"flowLimit",
+					"firstPayloadPackets",
+					"tcpPayloadPackets",
+					"udpPayloadPackets",
+					"verdictMetadataBytes",
+					"logLevel",
+					NULL};
+
+static void swap_str(char **a, char **b)
+{
+	char *t = *a;
+	*a = *b;
+	*b = t;
+}
+
 static int reload(void *arg)
 {
 	char err[512];
 	struct agentcfg next = {0};
 	int rc = load_config(&cli, &next, err, sizeof(err));
 	if (rc < 0) {
-		rdpi_log(LOG_ERR, "config", "reload failed, keeping the old config: %s", err);
+		rdpi_log(LOG_ERR, "config", "reload failed, keeping the running configuration: %s",
+			 err);
 		return rc;
 	}
-	if (next.timeout_ns != cfg.timeout_ns || next.workers != cfg.workers ||
-	    strcmp(next.socket, cfg.socket) != 0 || strcmp(next.ipc, cfg.ipc) != 0)
-		rdpi_log(LOG_NOTICE, "config",
-			 "socket, ipc, timeout and workers changes take effect at restart");
+	char live[512] = "", restart[512] = "";
+	rdpi_cfg_changes(&agentcfg_section, &cfg, &next, live_keys, NULL, live, sizeof(live),
+			 restart, sizeof(restart));
+	/* keys that need a restart keep their running values, so status tells the truth */
+	swap_str(&next.socket, &cfg.socket);
+	swap_str(&next.ipc, &cfg.ipc);
+	next.timeout_ns = cfg.timeout_ns;
+	next.workers = cfg.workers;
 	rc = agent_configure(agent, &next);
 	if (rc < 0) {
 		rdpi_log(LOG_ERR, "config", "reload failed: %s", strerror(-rc));
+		swap_str(&next.socket, &cfg.socket);
+		swap_str(&next.ipc, &cfg.ipc);
 		rdpi_cfg_free(&agentcfg_section, &next);
 		return rc;
 	}
 	int level;
 	if (rdpi_log_level_parse(next.log_level, &level) == 0)
 		rdpi_log_set_level(level);
-	rdpi_cfg_free(&agentcfg_section, &cfg);
+	pthread_mutex_lock(&cfg_lock);
+	struct agentcfg old = cfg;
 	cfg = next;
-	rdpi_log(LOG_INFO, "config", "reloaded %s", cli.config_path);
+	pthread_mutex_unlock(&cfg_lock);
+	rdpi_cfg_free(&agentcfg_section, &old);
+	rdpi_log(LOG_NOTICE, "config",
+		 "configuration reloaded from %s: applied live: %s; changed but need a restart "
+		 "(running values kept): %s",
+		 cli.config_path, live[0] ? live : "none", restart[0] ? restart : "none");
 	return 0;
+}
+
+static rdpi_method_fn agent_status_fn;
+
+/* Status plus "config": the running agent section, as in dpi.conf. */
+static enum rdpi_status h_status(void *arg, struct rdpi_call *call, const ProtobufCMessage *req,
+				 ProtobufCMessage *reply)
+{
+	enum rdpi_status rv = agent_status_fn(arg, call, req, reply);
+	Routerd__Dpi__V1__AgentStatus *st = (void *)reply;
+	if (rv != RDPI_STATUS_OK)
+		return rv;
+	const struct rdpi_cfg_section *sec = &agentcfg_section;
+	st->config = rdpi_call_alloc(call, sec->nkeys * sizeof(*st->config));
+	if (!st->config)
+		return RDPI_STATUS_INTERNAL;
+	pthread_mutex_lock(&cfg_lock);
+	for (size_t i = 0; i < sec->nkeys; i++) {
+		char buf[512];
+		Routerd__Dpi__V1__AgentStatus__ConfigEntry *e = rdpi_call_alloc(call, sizeof(*e));
+		if (!e)
+			break;
+		routerd__dpi__v1__agent_status__config_entry__init(e);
+		e->key = (char *)sec->keys[i].name;
+		e->value =
+		    rdpi_call_strdup(call, rdpi_cfg_format(&sec->keys[i], &cfg, buf, sizeof(buf)));
+		st->config[st->n_config++] = e;
+	}
+	pthread_mutex_unlock(&cfg_lock);
+	return RDPI_STATUS_OK;
+}
+
+/* The agent's handlers with Status wrapped. */
+static void wrap_status(struct rdpi_service_opts *so)
+{
+	static rdpi_method_fn h[8];
+	for (unsigned i = 0; i < so->desc->n_methods && i < 8; i++) {
+		h[i] = so->handlers[i];
+		if (strcmp(so->desc->methods[i].name, "Status") == 0) {
+			agent_status_fn = so->handlers[i];
+			h[i] = h_status;
+		}
+	}
+	so->handlers = h;
 }
 
 static void tick(void *arg)
@@ -166,8 +249,9 @@ static int run_daemon(void)
 		rdpi_log(LOG_WARNING, "ndpi", "running without libndpi: every answer is unknown");
 	struct rdpi_service_opts so;
 	agent_service_opts(agent, &so);
+	wrap_status(&so);
 	if ((rc = rdpi_service_new(&so, &svc)) < 0 ||
-	    (rc = rdpi_counters_new("routerd_ndpi_agent_", &reg)) < 0 ||
+	    (rc = rdpi_counters_new("routerd_dpi_agent_", &reg)) < 0 ||
 	    (rc = agent_register_metrics(agent, reg)) < 0) {
 		fprintf(stderr, "service: %s\n", strerror(-rc));
 		goto out;
@@ -324,7 +408,9 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	int rc;
-	if (cli.check_config) {
+	if (cli.print_config) {
+		rc = rdpi_cfg_dump(&agentcfg_section, &cfg, stdout) < 0 ? 1 : 0;
+	} else if (cli.check_config) {
 		printf("%s: ok\n", cli.config_given || access(cli.config_path, F_OK) == 0
 				       ? cli.config_path
 				       : "defaults");

@@ -106,6 +106,16 @@ int engine_new(const struct engine_opts *opts, struct engine **ret)
 	return 0;
 }
 
+void engine_set_policy(struct engine *e, unsigned first_payload_packets, uint32_t copy_range)
+{
+	pthread_mutex_lock(&e->lock);
+	if (first_payload_packets)
+		e->opts.first_payload_packets = first_payload_packets;
+	if (copy_range)
+		e->opts.copy_range = copy_range;
+	pthread_mutex_unlock(&e->lock);
+}
+
 void engine_free(struct engine *e)
 {
 	if (!e)

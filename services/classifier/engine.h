@@ -61,6 +61,10 @@ void engine_free(struct engine *e);
 void engine_classify(struct engine *e, Routerd__Dpi__V1__ClassifyRequest *const *reqs, size_t n,
 		     uint32_t timeout_ms, struct engine_item *items);
 
+/* Live reload: per-packet policy for the next packets (existing flows keep their
+ * verdicts; a flow past the new budget is finished at its next packet). 0 keeps a value. */
+void engine_set_policy(struct engine *e, unsigned first_payload_packets, uint32_t copy_range);
+
 void engine_stats(struct engine *e, struct engine_stats *ret);
 /* Drop idle flows (bounded work); call from a timer. */
 void engine_expire(struct engine *e, uint64_t now_ns);

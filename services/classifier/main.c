@@ -1,6 +1,7 @@
 /* routerd-dpi-classifier: argv, config and wiring of the engine, the NNG
  * endpoint and the HTTP+JSON shim; subcommands daemon, classify, selftest. */
 #include <errno.h>
+#include <pthread.h>
 #include <semaphore.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -85,6 +86,7 @@ static const char *const known_sections[] = {"classifier", "agent",   "firewallL
 static const struct rdpi_flag flags[] = {
     {"config", NULL, false, "libconfig file (default " DEFAULT_CONFIG " when present)"},
     {"check-config", NULL, true, "validate the configuration and exit"},
+    {"print-config", NULL, true, "print the effective configuration (libconfig) and exit"},
     {"socket", "socket", false, "HTTP+JSON Unix socket"},
     {"ipc", "ipc", false, "NNG endpoint"},
     {"name", "name", false, "instance name"},
@@ -105,6 +107,7 @@ struct opts {
 	const char *config_path;
 	bool config_explicit;
 	bool check_config;
+	bool print_config;
 	/* flag overrides, replayed on top of every (re)load */
 	const char *over_key[NFLAGS];
 	const char *over_val[NFLAGS];
@@ -122,6 +125,10 @@ static int on_flag(void *arg, const struct rdpi_flag *f, const char *value, char
 	}
 	if (strcmp(f->name, "check-config") == 0) {
 		o->check_config = strcmp(value, "false") != 0;
+		return 0;
+	}
+	if (strcmp(f->name, "print-config") == 0) {
+		o->print_config = strcmp(value, "false") != 0;
 		return 0;
 	}
 	/* validate now so a bad flag fails before anything starts */
@@ -170,6 +177,54 @@ static void usage(FILE *out)
 	rdpi_flags_usage(out, flags, NFLAGS);
 }
 
+/* The running configuration, shown under "config" in Status; swapped by SIGHUP. */
+static pthread_mutex_t cfg_lock = PTHREAD_MUTEX_INITIALIZER;
+static const struct ccfg *status_cfg;
+static rdpi_method_fn server_status_fn;
+
+static enum rdpi_status h_status(void *arg, struct rdpi_call *call, const ProtobufCMessage *req,
+				 ProtobufCMessage *reply)
+{
+	enum rdpi_status rv = server_status_fn(arg, call, req, reply);
+	Routerd__Dpi__V1__ClassifierStatus *st = (void *)reply;
+	if (rv != RDPI_STATUS_OK || !status_cfg)
+		return rv;
+	st->config = rdpi_call_alloc(call, section.nkeys * sizeof(*st->config));
+	if (!st->config)
+		return RDPI_STATUS_INTERNAL;
+	pthread_mutex_lock(&cfg_lock);
+	for (size_t i = 0; i < section.nkeys; i++) {
+		char buf[512];
+		Routerd__Dpi__V1__ClassifierStatus__ConfigEntry *e =
+		    rdpi_call_alloc(call, sizeof(*e));
+		if (!e)
+			break;
+		routerd__dpi__v1__classifier_status__config_entry__init(e);
+		e->key = (char *)section.keys[i].name;
+		e->value = rdpi_call_strdup(
+		    call, rdpi_cfg_format(&section.keys[i], status_cfg, buf, sizeof(buf)));
+		st->config[st->n_config++] = e;
+	}
+	pthread_mutex_unlock(&cfg_lock);
+	return RDPI_STATUS_OK;
+}
+
+/* The server's handlers with Status wrapped to add the configuration. */
+static const rdpi_method_fn *status_handlers(void)
+{
+	static rdpi_method_fn h[8];
+	const ProtobufCServiceDescriptor *d = &routerd__dpi__v1__classifier__descriptor;
+	const rdpi_method_fn *orig = server_handlers();
+	for (unsigned i = 0; i < d->n_methods && i < 8; i++) {
+		h[i] = orig[i];
+		if (strcmp(d->methods[i].name, "Status") == 0) {
+			server_status_fn = orig[i];
+			h[i] = h_status;
+		}
+	}
+	return h;
+}
+
 struct stack {
 	struct engine *engine;
 	struct agentlink *agent;
@@ -214,7 +269,7 @@ static int stack_start(const struct ccfg *c, struct stack *s, char *err, size_t 
 		return rv;
 	}
 	struct rdpi_service_opts so = {.desc = &routerd__dpi__v1__classifier__descriptor,
-				       .handlers = server_handlers(),
+				       .handlers = status_handlers(),
 				       .arg = s->server,
 				       .workers = (unsigned)c->workers,
 				       /* the builtin engine never blocks: run it on the
@@ -336,6 +391,10 @@ static struct {
 	struct stack *s;
 } reload_ctx;
 
+/* Keys SIGHUP applies to the running daemon; the others need a restart. */
+static const char *const live_keys[] = {"requestTimeout", "firstPayloadPackets", "copyRange",
+					"logLevel", NULL};
+
 static int on_reload(void *arg)
 {
 	char err[512];
@@ -345,12 +404,30 @@ static int on_reload(void *arg)
 		return -EINVAL;
 	}
 	server_set_timeout(reload_ctx.s->server, (uint32_t)(fresh.timeout / 1000000));
+	engine_set_policy(reload_ctx.s->engine, (unsigned)fresh.first_payload_packets,
+			  (uint32_t)fresh.copy_range);
 	int lvl;
 	if (rdpi_log_level_parse(fresh.log_level, &lvl) == 0)
 		rdpi_log_set_level(lvl);
-	rdpi_log(LOG_NOTICE, TAG, "configuration reloaded (requestTimeout, logLevel applied live)");
-	rdpi_cfg_free(&section, reload_ctx.live);
-	*reload_ctx.live = fresh;
+	char live[512] = "", restart[512] = "";
+	rdpi_cfg_changes(&section, reload_ctx.live, &fresh, live_keys, NULL, live, sizeof(live),
+			 restart, sizeof(restart));
+	rdpi_log(LOG_NOTICE, TAG,
+		 "configuration reloaded from %s: applied live: %s; changed but need a restart "
+		 "(running values kept): %s",
+		 reload_ctx.o->config_path ? reload_ctx.o->config_path : "defaults",
+		 live[0] ? live : "none", restart[0] ? restart : "none");
+	/* keys that need a restart keep their running values, so status tells the truth */
+	struct ccfg *cur = reload_ctx.live;
+	pthread_mutex_lock(&cfg_lock);
+	cur->timeout = fresh.timeout;
+	cur->first_payload_packets = fresh.first_payload_packets;
+	cur->copy_range = fresh.copy_range;
+	char *tmp = cur->log_level;
+	cur->log_level = fresh.log_level;
+	fresh.log_level = tmp;
+	pthread_mutex_unlock(&cfg_lock);
+	rdpi_cfg_free(&section, &fresh);
 	return 0;
 }
 
@@ -444,11 +521,17 @@ int main(int argc, char **argv)
 		fprintf(stderr, "routerd-dpi-classifier: %s\n", err);
 		return 1;
 	}
+	if (o.print_config) {
+		rdpi_cfg_dump(&section, &o.cfg, stdout);
+		rdpi_cfg_free(&section, &o.cfg);
+		return 0;
+	}
 	if (o.check_config) {
 		printf("configuration OK\n");
 		rdpi_cfg_free(&section, &o.cfg);
 		return 0;
 	}
+	status_cfg = &o.cfg;
 	int lvl;
 	if (rdpi_log_level_parse(o.cfg.log_level, &lvl) == 0)
 		rdpi_log_set_level(lvl);

@@ -279,9 +279,9 @@ static int register_stats(struct dpiclient_stats *s, struct rdpi_counters *reg)
 	    {"dpi_undelivered", &s->undelivered, RDPI_COUNTER,
 	     "candidates written without DPI because their call failed"},
 	    {"dpi_latency_us_total", &s->latency_us_total, RDPI_COUNTER,
-	     "sum of ClassifyBatch round trips (us)"},
-	    {"dpi_latency_us_max", &s->latency_us_max, RDPI_GAUGE, "slowest round trip (us)"},
-	    {"dpi_latency_us_last", &s->latency_us_last, RDPI_GAUGE, "last round trip (us)"},
+	     "sum of ClassifyBatch round trips"},
+	    {"dpi_latency_us_max", &s->latency_us_max, RDPI_GAUGE, "slowest round trip"},
+	    {"dpi_latency_us_last", &s->latency_us_last, RDPI_GAUGE, "last round trip"},
 	};
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		int rv = rdpi_counters_register(reg, t[i].name, NULL, t[i].kind, t[i].help, t[i].c);

@@ -327,8 +327,8 @@ static int add_config(struct rdpi_call *call, const struct lcfg *c,
 		      Routerd__Dpi__V1__LoggerStatus *st)
 {
 	const struct rdpi_cfg_section *secs[] = {&section, &flows_section};
-	st->config = rdpi_call_alloc(call, (section.nkeys + flows_section.nkeys) *
-					       sizeof(*st->config));
+	st->config =
+	    rdpi_call_alloc(call, (section.nkeys + flows_section.nkeys) * sizeof(*st->config));
 	if (!st->config)
 		return -ENOMEM;
 	pthread_mutex_lock(&cfg_lock);
@@ -412,8 +412,8 @@ static struct {
 
 /* Keys SIGHUP applies to the running daemon; the others need a restart.
  * acceptSampleRate is applied by nftables: the logger only shows it. */
-static const char *const live_keys[] = {"dpiFlowFirstPackets", "expiredFlowTTL",
-					"acceptSampleRate", "logLevel", NULL};
+static const char *const live_keys[] = {"dpiFlowFirstPackets", "expiredFlowTTL", "acceptSampleRate",
+					"logLevel", NULL};
 static const char *const live_flow_keys[] = {"retention", "rowLimit", NULL};
 
 static int on_reload(void *arg)
@@ -434,8 +434,8 @@ static int on_reload(void *arg)
 	char live[512] = "", restart[1024] = "";
 	rdpi_cfg_changes(&section, cur, &fresh, live_keys, NULL, live, sizeof(live), restart,
 			 sizeof(restart));
-	rdpi_cfg_changes(&flows_section, cur, &fresh, live_flow_keys, "flows.", live,
-			 sizeof(live), restart, sizeof(restart));
+	rdpi_cfg_changes(&flows_section, cur, &fresh, live_flow_keys, "flows.", live, sizeof(live),
+			 restart, sizeof(restart));
 	rdpi_log(LOG_NOTICE, TAG,
 		 "configuration reloaded from %s: applied live: %s; changed but need a restart "
 		 "(running values kept): %s",
@@ -552,7 +552,7 @@ static int cmd_daemon(struct opts *o)
 		rdpi_log(LOG_ERR, TAG, "%s", err);
 		goto out;
 	}
-	if ((rv = rdpi_counters_new("routerd_firewall_logger_", &a.reg)) < 0 ||
+	if ((rv = rdpi_counters_new("routerd_dpi_logger_", &a.reg)) < 0 ||
 	    (rv = logger_register(a.lg, a.reg)) < 0 || (rv = input_register(a.in, a.reg)) < 0 ||
 	    (rv = rdpi_counters_register_process(a.reg)) < 0) {
 		rdpi_log(LOG_ERR, TAG, "cannot register counters: %s", strerror(-rv));

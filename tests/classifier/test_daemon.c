@@ -608,7 +608,8 @@ static void test_daemon_agent_timeout_counts_and_breaker(void **state)
 	assert_non_null(strstr(out, "routerd_dpi_classifier_agent_breaker_open 1\n"));
 	assert_non_null(strstr(out, "routerd_dpi_classifier_agent_breaker_opens_total 1\n"));
 	assert_non_null(strstr(out, "routerd_dpi_classifier_agent_timeouts_total 3\n"));
-	assert_non_null(strstr(out, "routerd_dpi_classifier_latency_p99_microseconds "));
+	assert_non_null(strstr(out, "# TYPE routerd_dpi_classifier_latency_p99_seconds gauge\n"));
+	assert_null(strstr(out, "microseconds"));
 	daemon_stop(&d);
 	fake_stop(&fa);
 }
@@ -618,17 +619,21 @@ struct bg_curl {
 	char *req;
 	char out[8192];
 	int code;
+	bool done;
 };
 
 static void *bg_classify(void *arg)
 {
 	struct bg_curl *b = arg;
 	curl(b->d, "POST", "/v1/classify", b->req, b->out, sizeof(b->out), &b->code);
+	__atomic_store_n(&b->done, true, __ATOMIC_RELEASE);
 	return NULL;
 }
 
 /* A hung agent (accepts connections, never answers): classification still
- * answers within the timeout, and other requests are not held up meanwhile. */
+ * answers within the timeout, and other requests are not held up meanwhile: healthz
+ * answers while the classify call is still waiting for the agent (an ordering check, not a
+ * timing one, so a loaded machine cannot fail it). */
 static void test_daemon_hung_agent_does_not_block(void **state)
 {
 	char sock[200], url[220];
@@ -638,7 +643,7 @@ static void test_daemon_hung_agent_does_not_block(void **state)
 	assert_int_equal(nng_rep0_open(&hung), 0);
 	assert_int_equal(nng_listen(hung, url, NULL, 0), 0);
 	const char *extra[] = {"--engine", "auto", "--ndpi-agent-socket", sock, "--timeout",
-			       "300ms",	   NULL};
+			       "3s",	   NULL};
 	struct daemon d = {0};
 	assert_int_equal(daemon_start(&d, extra), 0);
 	struct bg_curl b = {.d = &d, .req = tls_request("hung.example", 43000)};
@@ -651,16 +656,17 @@ static void test_daemon_hung_agent_does_not_block(void **state)
 	uint64_t t1 = rdpi_monotonic_ns();
 	assert_int_equal(curl(&d, "GET", "/v1/healthz", NULL, out, sizeof(out), &code), 0);
 	uint64_t healthz_ms = (rdpi_monotonic_ns() - t1) / 1000000;
+	bool classify_pending = !__atomic_load_n(&b.done, __ATOMIC_ACQUIRE);
 	pthread_join(th, NULL);
 	uint64_t classify_ms = (rdpi_monotonic_ns() - t0) / 1000000;
 	print_message("healthz during a hung agent call: %llu ms; classify: %llu ms\n",
 		      (unsigned long long)healthz_ms, (unsigned long long)classify_ms);
 	assert_int_equal(code, 200);
-	assert_true(healthz_ms < 250);
+	assert_true(classify_pending);
 	assert_int_equal(b.code, 200);
 	assert_non_null(strstr(b.out, "\"tlsSNI\":\"hung.example\""));
 	assert_non_null(strstr(b.out, "\"fallbackReason\":\"agent_timeout"));
-	assert_true(classify_ms < 1500);
+	assert_true(classify_ms >= 2500 && classify_ms < 15000); /* the 3 s budget, not a hang */
 	free(b.req);
 	daemon_stop(&d);
 	nng_close(hung);

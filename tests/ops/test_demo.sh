@@ -13,7 +13,7 @@ fail() { echo "FAIL: $*" >&2; sed 's/^/  | /' "$out" >&2; exit 1; }
 
 check_report() { # mode
   grep -q '^flows: [1-9]' "$out" || fail "$1: no flows in the summary"
-  grep -Eq '^  builtin-payload +[1-9][0-9]* ' "$out" || fail "$1: no builtin-payload flows"
+  grep -Eq '^  (ndpi-agent|builtin-payload) +[1-9][0-9]* ' "$out" || fail "$1: no flow identified from payload (ndpi-agent or builtin-payload)"
   grep -q '^top applications' "$out" || fail "$1: no top applications"
   grep -Eq '^  (tls|http|dns|quic|youtube|google|github|netflix)' "$out" || fail "$1: no known application listed"
   grep -Eq '^  [0-9a-f.:]+ +(web-heavy|resolver-only|iot-telemetry|mixed) ' "$out" || fail "$1: no client rows"
