@@ -481,53 +481,103 @@
 		lg.appendChild(el('span', null, swatch(REST), 'rest of the hour'));
 	}
 
-	/* 24 bars, one per hour (oldest left), stacked by the hour's top apps; the rest is grey. */
+	/* 24 bars, one per hour (oldest left), stacked by the hour's top apps, the rest grey. One
+	 * <path> per colour keeps the DOM small (50 clients would otherwise be ~6000 nodes); the
+	 * per-hour numbers sit in data-values and in a tooltip (see chartTip). */
+	var CW = 264, CH = 56, BW = 11;
+	var chartHours = typeof WeakMap === 'function' ? new WeakMap() : null;
+
 	function hourlyChart(hours) {
-		var W = 264, H = 56, LBL = 11, bw = 11, max = 1;
-		var s = svg('svg', {width: W, height: H + LBL, viewBox: '0 0 ' + W + ' ' + (H + LBL),
+		var s = svg('svg', {width: CW, height: CH + 1, viewBox: '0 0 ' + CW + ' ' + (CH + 1),
 			'class': 'hourly', role: 'img'});
+		var paths = {};
+		var order = [];
+		var max = 1;
+
+		function bar(color, x, y, h) {
+			if (!paths[color]) {
+				paths[color] = [];
+				order.push(color);
+			}
+			paths[color].push('M' + (x + 1) + ' ' + y.toFixed(2) + 'h' + (BW - 2) + 'v' + h.toFixed(2) +
+					  'h-' + (BW - 2) + 'z');
+		}
 
 		hours = Array.isArray(hours) ? hours : [];
 		s.setAttribute('data-bars', String(hours.length));
+		s.setAttribute('data-values', hours.map(function (h) { return num(h.bytes); }).join(','));
 		hours.forEach(function (h) { max = Math.max(max, num(h.bytes)); });
 		hours.forEach(function (h, i) {
-			var x = i * bw, y = H, total = num(h.bytes), rest = total;
-			var g = svg('g', {'class': 'bar', 'data-hour': h.hour || '', 'data-value': total});
-			var t = svg('title', {});
-			var parts = [];
+			var x = i * BW, y = CH, total = num(h.bytes), rest = total;
 
 			(Array.isArray(h.topApps) ? h.topApps : []).forEach(function (a) {
 				var b = Math.min(num(a.bytes), rest);
-				var hgt = b / max * H;
+				var hgt = b / max * CH;
 
 				if (hgt <= 0)
 					return;
 				rest -= b;
 				y -= hgt;
-				g.appendChild(svg('rect', {x: x + 1, y: y, width: bw - 2, height: hgt,
-					fill: appColor(String(a.app))}));
-				parts.push(String(a.app) + ' ' + fmtBytes(a.bytes));
+				bar(appColor(String(a.app)), x, y, hgt);
 			});
 			if (rest > 0) {
-				var hgt = rest / max * H;
-				y -= hgt;
-				g.appendChild(svg('rect', {x: x + 1, y: y, width: bw - 2, height: hgt,
-					fill: REST}));
+				y -= rest / max * CH;
+				bar(REST, x, y, rest / max * CH);
 			}
-			if (total > 0 && y > H - 1)  /* keep non-empty hours visible */
-				g.appendChild(svg('rect', {x: x + 1, y: H - 1, width: bw - 2, height: 1, fill: REST}));
-			t.textContent = fmtTime(h.hour).slice(11, 16) + 'Z: ' + fmtBytes(total) + ', ' +
-				fmtInt(h.flows) + ' flows' + (parts.length ? ' (' + parts.join(', ') + ')' : '');
-			g.appendChild(t);
-			s.appendChild(g);
-			if (i % 3 === 0 && typeof h.hour === 'string') {
-				var lbl = svg('text', {x: x + 1, y: H + LBL - 1, 'class': 'hour-label'});
-				lbl.textContent = h.hour.slice(11, 13);
-				s.appendChild(lbl);
-			}
+			if (total > 0 && y > CH - 1) /* keep non-empty hours visible */
+				bar(REST, x, CH - 1, 1);
 		});
-		s.appendChild(svg('line', {x1: 0, y1: H + 0.5, x2: W, y2: H + 0.5, 'class': 'axis'}));
+		order.forEach(function (c) {
+			s.appendChild(svg('path', {d: paths[c].join(''), fill: c}));
+		});
+		s.appendChild(svg('line', {x1: 0, y1: CH + 0.5, x2: CW, y2: CH + 0.5, 'class': 'axis'}));
+		if (chartHours)
+			chartHours.set(s, hours);
 		return s;
+	}
+
+	/* Hour labels once, in the column header (every client chart covers the same 24 hours). */
+	function renderHourAxis(hours) {
+		var th = clear($('hourly-axis'));
+		var s = svg('svg', {width: CW, height: 11, viewBox: '0 0 ' + CW + ' 11', 'class': 'hourly'});
+
+		(Array.isArray(hours) ? hours : []).forEach(function (h, i) {
+			var t;
+
+			if (i % 3 || typeof h.hour !== 'string')
+				return;
+			t = svg('text', {x: i * BW + 1, y: 10, 'class': 'hour-label'});
+			t.textContent = h.hour.slice(11, 13);
+			s.appendChild(t);
+		});
+		th.appendChild(s);
+	}
+
+	/* One tooltip for all charts: the hour under the pointer, its bytes, flows and top apps. */
+	function chartTip(ev) {
+		var tip = $('chart-tip');
+		var s = ev.target && ev.target.closest ? ev.target.closest('svg.hourly') : null;
+		var hours = s && chartHours ? chartHours.get(s) : null;
+		var r, i, h;
+
+		if (!hours) {
+			tip.hidden = true;
+			return;
+		}
+		r = s.getBoundingClientRect();
+		i = Math.floor((ev.clientX - r.left) / (r.width / CW) / BW);
+		h = hours[i];
+		if (!h) {
+			tip.hidden = true;
+			return;
+		}
+		tip.textContent = fmtTime(h.hour).slice(11, 16) + 'Z: ' + fmtBytes(h.bytes) + ', ' + fmtInt(h.flows) +
+			' flows' + ((h.topApps || []).length ? ' (' + h.topApps.map(function (a) {
+				return String(a.app) + ' ' + fmtBytes(a.bytes);
+			}).join(', ') + ')' : '');
+		tip.style.left = (ev.clientX + 12) + 'px';
+		tip.style.top = (ev.clientY + 12) + 'px';
+		tip.hidden = false;
 	}
 
 	function renderClients(j) {
@@ -536,6 +586,7 @@
 
 		setNum('client-count', cl.length);
 		renderChartLegend(assignAppColors(cl));
+		renderHourAxis(cl.length ? cl[0].hourly : []);
 		cl.forEach(function (c) {
 			var mix = el('td', {'class': 'mix'});
 			var last = el('td', {'class': 'last'});
@@ -736,6 +787,8 @@
 			loadAll();
 		});
 		$('refresh').addEventListener('click', loadAll);
+		$('clients-table').addEventListener('mousemove', chartTip);
+		$('clients-table').addEventListener('mouseleave', function () { $('chart-tip').hidden = true; });
 		$('flow-filters').addEventListener('submit', function (ev) {
 			ev.preventDefault();
 			state.flows = {source: $('filter-source').value, app: $('filter-app').value.trim(),
