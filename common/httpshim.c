@@ -46,12 +46,18 @@ struct rdpi_httpshim {
 	_Atomic uint64_t requests, errors_4xx, errors_5xx;
 };
 
+/* One extra response header a raw handler may set (static strings). */
+struct reply_header {
+	const char *name, *value;
+};
+
 struct rdpi_http_request {
 	struct MHD_Connection *conn;
 	const char *method;
 	const char *path;
 	const char *body;
 	size_t body_len;
+	struct reply_header *reply_header;
 };
 
 enum target {
@@ -99,6 +105,15 @@ const char *rdpi_http_request_header(const struct rdpi_http_request *req, const 
 	return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
 }
 
+void rdpi_http_request_reply_header(const struct rdpi_http_request *req, const char *name,
+				    const char *value)
+{
+	if (req->reply_header) {
+		req->reply_header->name = name;
+		req->reply_header->value = value;
+	}
+}
+
 const char *rdpi_http_request_body(const struct rdpi_http_request *req, size_t *ret_len)
 {
 	if (ret_len)
@@ -108,10 +123,11 @@ const char *rdpi_http_request_body(const struct rdpi_http_request *req, size_t *
 
 /* ---- responses ---------------------------------------------------------------- */
 
-/* Queue a response; body is malloc'd (taken, even on failure) or NULL. */
-static enum MHD_Result respond(struct rdpi_httpshim *shim, struct MHD_Connection *conn,
-			       unsigned status, const char *ctype, char *body, size_t len,
-			       const char *allow)
+/* Queue a response; body is malloc'd (taken, even on failure) or NULL; extra (may be NULL)
+ * adds one header. */
+static enum MHD_Result respond_hdr(struct rdpi_httpshim *shim, struct MHD_Connection *conn,
+				   unsigned status, const char *ctype, char *body, size_t len,
+				   const char *allow, const struct reply_header *extra)
 {
 	if (status >= 500)
 		atomic_fetch_add(&shim->errors_5xx, 1);
@@ -129,9 +145,18 @@ static enum MHD_Result respond(struct rdpi_httpshim *shim, struct MHD_Connection
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
 	if (allow)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
+	if (extra && extra->name && extra->value)
+		MHD_add_response_header(r, extra->name, extra->value);
 	enum MHD_Result ret = MHD_queue_response(conn, status, r);
 	MHD_destroy_response(r);
 	return ret;
+}
+
+static enum MHD_Result respond(struct rdpi_httpshim *shim, struct MHD_Connection *conn,
+			       unsigned status, const char *ctype, char *body, size_t len,
+			       const char *allow)
+{
+	return respond_hdr(shim, conn, status, ctype, body, len, allow, NULL);
 }
 
 /* {"error": msg[, "status": name]} */
@@ -253,12 +278,14 @@ static enum MHD_Result serve_metrics(struct rdpi_httpshim *shim, struct MHD_Conn
 static enum MHD_Result serve_raw(struct rdpi_httpshim *shim, struct MHD_Connection *conn,
 				 const char *method, const char *url, const struct req_state *rs)
 {
+	struct reply_header extra = {NULL, NULL};
 	struct rdpi_http_request req = {
 	    .conn = conn,
 	    .method = method,
 	    .path = url,
 	    .body = rs->body ? rs->body : "",
 	    .body_len = rs->len,
+	    .reply_header = &extra,
 	};
 	int status = 0;
 	const char *ctype = NULL;
@@ -271,8 +298,8 @@ static enum MHD_Result serve_raw(struct rdpi_httpshim *shim, struct MHD_Connecti
 		return respond_error(shim, conn, 500, "internal error", NULL, NULL);
 	if (status < 100 || status > 599)
 		status = 500;
-	return respond(shim, conn, (unsigned)status, ctype, body, body ? len : 0,
-		       status == 405 ? shim->opts.raw_allow : NULL);
+	return respond_hdr(shim, conn, (unsigned)status, ctype, body, body ? len : 0,
+			   status == 405 ? shim->opts.raw_allow : NULL, &extra);
 }
 
 /* ---- dispatch -------------------------------------------------------------------- */

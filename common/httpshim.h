@@ -38,6 +38,10 @@ const char *rdpi_http_request_path(const struct rdpi_http_request *req);
 const char *rdpi_http_request_query(const struct rdpi_http_request *req, const char *name);
 /* Request header by name (case-insensitive), NULL when absent. */
 const char *rdpi_http_request_header(const struct rdpi_http_request *req, const char *name);
+/* Add one header to the raw handler's response (name and value static strings; a later call
+ * replaces it). */
+void rdpi_http_request_reply_header(const struct rdpi_http_request *req, const char *name,
+				   const char *value);
 /* Request body (NUL-terminated, "" when none, at most max_body bytes); valid
  * during the raw handler call. *ret_len may be NULL. */
 const char *rdpi_http_request_body(const struct rdpi_http_request *req, size_t *ret_len);

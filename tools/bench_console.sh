@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Console latency benchmark: generates a 100k-flow + 100k-log pair of databases with
-# routerd-console-gendb, starts routerd-dpi-console on a scratch TCP port and prints p50/p90
-# of 50 requests per endpoint (curl %{time_total}).
+# routerd-console-gendb, then starts routerd-dpi-console twice on a scratch TCP port and prints
+# p50/p90/max of 50 requests per endpoint (curl %{time_total}) and the console's CPU per request
+# (utime+stime from /proc/<pid>/stat over the timed requests):
+#   cold  --cache-ttl 0s: every request computes its answer
+#   warm  default result cache (5s ttl; the databases do not change, so answers stay exact)
 # Usage: tools/bench_console.sh [builddir] [flows] [logs] [requests]
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -24,24 +27,46 @@ start=$(date +%s.%N)
 end=$(date +%s.%N)
 printf 'gendb: %d flows + %d logs in %.2f s\n' "$flows" "$logs" "$(echo "$end - $start" | bc)"
 
-port=$((20000 + $$ % 20000))
-"$bin/routerd-dpi-console" --config /dev/null --listen "127.0.0.1:$port" \
-	--firewall-db "$tmp/fw.db" --traffic-db "$tmp/tf.db" --classifier-socket "" \
-	--agent-socket "" --logger-socket "" 2>"$tmp/console.err" &
-pid=$!
-for _ in $(seq 100); do
-	curl -s -o /dev/null "http://127.0.0.1:$port/healthz" && break
-	sleep 0.05
-done
+hz=$(getconf CLK_TCK)
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 
-printf '%-75s %9s %9s %9s\n' endpoint p50_ms p90_ms max_ms
-for path in /api/v1/summary /api/v1/clients \
-	'/api/v1/traffic-flows?source=port-fallback&client=192.168.1.7&limit=100' \
-	/api/v1/traffic-flows/aggregate '/api/v1/firewall-logs?limit=100'; do
-	curl -s -o /dev/null "http://127.0.0.1:$port$path" # warm-up
-	for _ in $(seq "$n"); do
-		curl -s -o /dev/null -w '%{time_total}\n' "http://127.0.0.1:$port$path"
-	done | sort -n | awk -v p="$path" '{ v[NR] = $1 * 1000 }
-		END { printf "%-75s %9.1f %9.1f %9.1f\n", p, v[int(NR * 0.5 + 0.5)], v[int(NR * 0.9 + 0.5)], v[NR] }'
-done
+# run <label> [console flags...]
+run() {
+	local label=$1
+	shift
+	local port=$((20000 + ($$ + RANDOM) % 20000))
+	"$bin/routerd-dpi-console" --config /dev/null --listen "127.0.0.1:$port" \
+		--firewall-db "$tmp/fw.db" --traffic-db "$tmp/tf.db" --classifier-socket "" \
+		--agent-socket "" --logger-socket "" "$@" 2>"$tmp/console.err" &
+	pid=$!
+	for _ in $(seq 100); do
+		curl -s -o /dev/null "http://127.0.0.1:$port/healthz" && break
+		sleep 0.05
+	done
+	printf '\n%s (%s)\n' "$label" "${*:-default cache}"
+	printf '%-75s %8s %8s %8s %11s\n' endpoint p50_ms p90_ms max_ms cpu_ms/req
+	for path in /api/v1/summary /api/v1/clients \
+		'/api/v1/traffic-flows?source=port-fallback&client=192.168.1.7&limit=100' \
+		/api/v1/traffic-flows/aggregate '/api/v1/firewall-logs?limit=100'; do
+		curl -s -o /dev/null "http://127.0.0.1:$port$path" # warm-up (fills the cache)
+		local c0 c1
+		c0=$(cpu_ticks "$pid")
+		for _ in $(seq "$n"); do
+			curl -s -o /dev/null -w '%{time_total}\n' "http://127.0.0.1:$port$path"
+		done >"$tmp/times"
+		c1=$(cpu_ticks "$pid")
+		sort -n "$tmp/times" | awk -v p="$path" -v cpu="$(((c1 - c0) * 1000))" -v hz="$hz" -v n="$n" \
+			'{ v[NR] = $1 * 1000 }
+			END { printf "%-75s %8.1f %8.1f %8.1f %11.1f\n", p, v[int(NR * 0.5 + 0.5)],
+				v[int(NR * 0.9 + 0.5)], v[NR], cpu / hz / n }'
+	done
+	curl -s "http://127.0.0.1:$port/metrics" | grep -E '^routerd_dpi_console_cache_(hits|misses)_total' |
+		tr '\n' ' '
+	echo
+	kill "$pid" && wait "$pid" 2>/dev/null || true
+	pid=
+}
+
+run cold --cache-ttl 0s
+run warm
 printf 'load average: %s\n' "$(cut -d' ' -f1-3 /proc/loadavg)"

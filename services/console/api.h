@@ -23,15 +23,20 @@ struct api_req {
 	struct probe *probe;
 	int64_t now_ns;
 	int64_t max_limit;
-	json_t *errors; /* the answer's "errors" array */
-	char bad[256];	/* 400 message when a handler returns -EINVAL */
+	json_t *errors;	  /* the answer's "errors" array */
+	bool uncacheable; /* read a parameter the cache key does not cover */
+	char bad[256];	  /* 400 message when a handler returns -EINVAL */
 };
 
 /* Endpoint: 0 with *ret (an object; "errors" is added by the caller) or -EINVAL with bad set
  * (400), other negative errno: 500. */
 typedef int (*api_fn)(struct api_req *r, json_t **ret);
 
+/* The window-dependent part of the summary (cacheable) ... */
 int summary_get(struct api_req *r, json_t **ret);
+/* ... and the live part: "dpi" and "nflog" set in o from the probe cache, errors of
+ * unreachable services added to r->errors. */
+int summary_health(struct api_req *r, json_t *o);
 int clients_get(struct api_req *r, json_t **ret);
 int flows_list(struct api_req *r, json_t **ret);
 int flows_aggregate(struct api_req *r, json_t **ret);

@@ -11,6 +11,7 @@
 
 #include "api.h"
 #include "assets.h"
+#include "cache.h"
 #include "common/counters.h"
 #include "common/httpshim.h"
 #include "db.h"
@@ -33,20 +34,41 @@ struct route {
 	const char *path;
 	const char *label;
 	api_fn fn;
+	bool cached; /* answers go through the result cache */
 };
 
+/* firewall-logs is not cached: a cheap index range, and operators watch the newest denies */
 static const struct route routes[EP__N] = {
-    [EP_SUMMARY] = {"/api/v1/summary", "summary", summary_get},
-    [EP_CLIENTS] = {"/api/v1/clients", "clients", clients_get},
-    [EP_FLOWS] = {"/api/v1/traffic-flows", "traffic_flows", flows_list},
-    [EP_FLOWS_AGG] = {"/api/v1/traffic-flows/aggregate", "traffic_flows_aggregate",
-		      flows_aggregate},
-    [EP_FWLOGS] = {"/api/v1/firewall-logs", "firewall_logs", fwlogs_list},
+    [EP_SUMMARY] = {"/api/v1/summary", "summary", summary_get, true},
+    [EP_CLIENTS] = {"/api/v1/clients", "clients", clients_get, true},
+    [EP_FLOWS] = {"/api/v1/traffic-flows", "traffic_flows", flows_list, true},
+    [EP_FLOWS_AGG] = {"/api/v1/traffic-flows/aggregate", "traffic_flows_aggregate", flows_aggregate,
+		      true},
+    [EP_FWLOGS] = {"/api/v1/firewall-logs", "firewall_logs", fwlogs_list, false},
 };
+
+/* Every query parameter an endpoint reads, sorted, with the normalisation of its value in the
+ * cache key (equal parsed values share an entry). A parameter read but missing here makes
+ * the answer uncacheable (param()). */
+enum key_type { KEY_TEXT, KEY_DURATION, KEY_TIME, KEY_COUNT, KEY_BOOL };
+
+static const struct {
+	const char *name;
+	enum key_type type;
+} key_params[] = {
+    {"action", KEY_TEXT},   {"app", KEY_TEXT},	{"asymmetric", KEY_BOOL},
+    {"client", KEY_TEXT},   {"from", KEY_TIME}, {"limit", KEY_COUNT},
+    {"offset", KEY_COUNT},  {"peer", KEY_TEXT}, {"peer-suffix", KEY_TEXT},
+    {"protocol", KEY_TEXT}, {"q", KEY_TEXT},	{"since", KEY_DURATION},
+    {"source", KEY_TEXT},   {"src", KEY_TEXT},	{"until", KEY_TIME},
+    {"window", KEY_TEXT}, /* echoed as given by /api/v1/clients */
+};
+#define N_KEY_PARAMS (sizeof(key_params) / sizeof(key_params[0]))
 
 struct console {
 	struct db *flows, *fw;
 	struct probe *probe;
+	struct cache *cache;
 	struct rdpi_counters *reg;
 	int64_t max_limit;
 	struct rdpi_counter requests, errors, bad_requests, db_open_errors;
@@ -77,6 +99,11 @@ static int bad(struct api_req *r, const char *name, const char *msg)
 
 static const char *param(struct api_req *r, const char *name)
 {
+	size_t i = 0;
+	while (i < N_KEY_PARAMS && strcmp(key_params[i].name, name) != 0)
+		i++;
+	if (i == N_KEY_PARAMS)
+		r->uncacheable = true;
 	const char *v = rdpi_http_request_query(r->http, name);
 	return v && *v ? v : NULL;
 }
@@ -233,6 +260,157 @@ static int reply_error(int status, const char *msg, int *ret_status, const char 
 	return reply_json(o, status, ret_status, ret_ct, ret_body, ret_len);
 }
 
+/* ---- result cache ---------------------------------------------------------------------- */
+
+/* cache_version_fn: data_version of both files, read under their locks. */
+static int db_versions(void *arg, uint64_t ret[CACHE_NVERSIONS])
+{
+	struct console *c = arg;
+	struct db *dbs[CACHE_NVERSIONS] = {c->flows, c->fw};
+	char err[512];
+	for (int i = 0; i < CACHE_NVERSIONS; i++) {
+		if (db_lock(dbs[i], err, sizeof(err)) < 0)
+			return -EIO;
+		int rv = db_version(dbs[i], &ret[i]);
+		db_unlock(dbs[i]);
+		if (rv < 0)
+			return rv;
+	}
+	return 0;
+}
+
+/* "<path>?name=<len>:<value>&..." over key_params, values normalised by type; -EINVAL when a
+ * value does not parse (the endpoint answers 400, never cached). */
+static int cache_key(struct api_req *r, enum endpoint ep, char **ret)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	if (!f)
+		return -ENOMEM;
+	int rv = 0;
+	fprintf(f, "%s?", routes[ep].path);
+	for (size_t i = 0; rv == 0 && i < N_KEY_PARAMS; i++) {
+		const char *v = rdpi_http_request_query(r->http, key_params[i].name), *msg;
+		if (!v || !*v)
+			continue; /* absent and empty mean the default */
+		int64_t n = 0;
+		bool b = false;
+		switch (key_params[i].type) {
+		case KEY_DURATION:
+			rv = params_duration(v, INT64_MAX, &n, &msg);
+			break;
+		case KEY_TIME:
+			rv = params_time(v, &n, &msg);
+			break;
+		case KEY_COUNT:
+			rv = params_count(v, 0, INT64_MAX, &n, &msg);
+			break;
+		case KEY_BOOL:
+			rv = params_bool(v, &b, &msg);
+			n = b;
+			break;
+		case KEY_TEXT:
+			break;
+		}
+		if (rv < 0)
+			break;
+		if (key_params[i].type == KEY_TEXT)
+			fprintf(f, "%s=%zu:%s&", key_params[i].name, strlen(v), v);
+		else
+			fprintf(f, "%s=%lld&", key_params[i].name, (long long)n);
+	}
+	if (fclose(f) != 0 && rv == 0)
+		rv = -ENOMEM;
+	if (rv < 0) {
+		free(buf);
+		return -EINVAL;
+	}
+	*ret = buf;
+	return 0;
+}
+
+/* data: a serialized object (no "errors"); the answer is data + tail's members. */
+static int splice(const char *data, size_t len, json_t *tail, char **ret_body, size_t *ret_len)
+{
+	char *t = json_dumps(tail, JSON_COMPACT);
+	if (!t)
+		return -ENOMEM;
+	size_t tl = strlen(t);
+	/* both end in '}'; data "{}" has no member to separate */
+	bool empty = len <= 2;
+	char *out = malloc(len + tl + 1);
+	if (!out || len < 2 || tl < 2) {
+		free(out);
+		free(t);
+		return -ENOMEM;
+	}
+	size_t o = len - 1;
+	memcpy(out, data, o);
+	if (!empty)
+		out[o++] = ',';
+	memcpy(out + o, t + 1, tl - 1);
+	o += tl - 1;
+	out[o] = '\0';
+	free(t);
+	*ret_body = out;
+	*ret_len = o;
+	return 0;
+}
+
+/* Cached endpoints: the body from the cache or computed (single flight), then the live part
+ * (summary health) and "errors" spliced in. */
+static int serve_cached(struct console *c, enum endpoint ep, struct api_req *r, int *ret_status,
+			const char **ret_ct, char **ret_body, size_t *ret_len, bool *ret_hit)
+{
+	char *key = NULL, *data = NULL;
+	size_t len = 0;
+	struct cache_entry *ticket = NULL;
+	json_t *body = NULL, *tail = NULL;
+	int rv = 0, hit = 0;
+	*ret_hit = false;
+	/* disabled or a bad parameter (400 follows): key NULL, counted as a miss */
+	if (cache_enabled(c->cache) && cache_key(r, ep, &key) < 0)
+		key = NULL;
+	hit = cache_begin(c->cache, key, &data, &len, &ticket);
+	if (hit < 0)
+		hit = 0;
+	if (!hit) {
+		rv = routes[ep].fn(r, &body);
+		if (rv < 0 || !body) {
+			cache_end(c->cache, ticket, NULL, 0, false);
+			json_decref(body);
+			goto out;
+		}
+		data = json_dumps(body, JSON_COMPACT);
+		len = data ? strlen(data) : 0;
+		/* an answer with an errors[] entry (missing file, failed query) is not kept */
+		cache_end(c->cache, ticket, data, len,
+			  data && json_array_size(r->errors) == 0 && !r->uncacheable);
+		json_decref(body);
+		if (!data) {
+			rv = -ENOMEM;
+			goto out;
+		}
+	}
+	*ret_hit = hit > 0;
+	tail = json_object();
+	if (!tail || (ep == EP_SUMMARY && summary_health(r, tail) < 0)) {
+		rv = -ENOMEM;
+		goto out;
+	}
+	json_object_set(tail, "errors", r->errors);
+	if ((rv = splice(data, len, tail, ret_body, ret_len)) < 0)
+		goto out;
+	*ret_status = 200;
+	*ret_ct = CT_JSON;
+out:
+	json_decref(tail);
+	free(data);
+	free(key);
+	return rv;
+}
+
 static int serve_api(struct console *c, enum endpoint ep, const struct rdpi_http_request *req,
 		     int *ret_status, const char **ret_ct, char **ret_body, size_t *ret_len)
 {
@@ -249,9 +427,19 @@ static int serve_api(struct console *c, enum endpoint ep, const struct rdpi_http
 	if (!r.errors)
 		return -ENOMEM;
 	json_t *body = NULL;
-	int rv = routes[ep].fn(&r, &body);
-	int out;
-	if (rv == -EINVAL) {
+	int rv, out;
+	bool hit = false;
+	if (routes[ep].cached) {
+		rv = serve_cached(c, ep, &r, ret_status, ret_ct, ret_body, ret_len, &hit);
+		rdpi_http_request_reply_header(req, "X-Routerd-Cache", hit ? "hit" : "miss");
+	} else {
+		rv = routes[ep].fn(&r, &body);
+	}
+	if (routes[ep].cached && rv == 0) {
+		if (json_array_size(r.errors))
+			rdpi_counter_inc(&c->ep_errors[ep]);
+		out = 0;
+	} else if (rv == -EINVAL) {
 		rdpi_counter_inc(&c->bad_requests);
 		out = reply_error(400, r.bad, ret_status, ret_ct, ret_body, ret_len);
 	} else if (rv < 0 || !body) {
@@ -376,6 +564,15 @@ int console_new(const struct console_opts *opts, struct rdpi_counters *reg, stru
 	};
 	if ((rv = probe_new(&po, &c->probe)) < 0)
 		goto out;
+	struct cache_opts cop = {
+	    .ttl_ns = opts->cache_ttl_ns,
+	    .max_age_ns = opts->cache_max_age_ns,
+	    .version_fn = db_versions,
+	    .version_arg = c,
+	    .reg = reg,
+	};
+	if ((rv = cache_new(&cop, &c->cache)) < 0)
+		goto out;
 	*ret = c;
 	return 0;
 out:
@@ -387,6 +584,7 @@ void console_free(struct console *c)
 {
 	if (!c)
 		return;
+	cache_free(c->cache);
 	probe_free(c->probe);
 	db_free(c->flows);
 	db_free(c->fw);

@@ -15,6 +15,9 @@ struct console_opts {
 	const char *classifier_socket, *agent_socket, *logger_socket;
 	int64_t health_interval_ns, probe_timeout_ns;
 	int64_t max_limit; /* cap of limit= on the list endpoints */
+	/* result cache: answers younger than ttl are served even when the data changed, older
+	 * ones only while both files are unchanged and younger than max_age; ttl 0: off */
+	int64_t cache_ttl_ns, cache_max_age_ns;
 };
 
 /* reg: the daemon's registry (prefix routerd_dpi_console_), served at /metrics. */

@@ -33,6 +33,7 @@ struct db {
 	bool has[MAX_OPT_COLS];
 	sqlite3_stmt *stmts[DB_STMT_CACHE];
 	unsigned next_victim;
+	uint32_t opens; /* successful opens: data_version restarts with each connection */
 };
 
 static const char *const *opt_cols(const struct db *d)
@@ -233,6 +234,7 @@ static int db_open(struct db *d, char *err, size_t errlen)
 	sqlite3_create_function(h, "rdpi_src", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, fn_src,
 				NULL, NULL);
 	d->h = h;
+	d->opens++;
 	d->scale = scale_of(newest);
 	d->ts_min = oldest;
 	d->ts_max = newest;
@@ -315,6 +317,22 @@ bool db_window_is_wide(const struct db *d, int64_t since_ns, int64_t until_ns)
 		hi = d->ts_max;
 	/* a quarter of the file or more: a sequential scan beats index + rowid lookups */
 	return hi > lo && (double)(hi - lo) >= 0.25 * (double)(d->ts_max - d->ts_min);
+}
+
+int db_version(struct db *d, uint64_t *ret)
+{
+	char err[64];
+	sqlite3_stmt *st = db_stmt(d, "PRAGMA data_version", err, sizeof(err));
+	if (!st)
+		return -EIO;
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_reset(st);
+		return -EIO;
+	}
+	uint64_t v = (uint64_t)sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	*ret = (uint64_t)d->opens << 32 | (v & 0xffffffffu);
+	return 0;
 }
 
 void db_fail(struct db *d)

@@ -42,6 +42,11 @@ sqlite3_stmt *db_stmt(struct db *d, const char *sql, char *err, size_t errlen);
  * scanning the table beats the timestamp index then. */
 bool db_window_is_wide(const struct db *d, int64_t since_ns, int64_t until_ns);
 
+/* While locked: a value that changes whenever another connection (the logger) commits to the
+ * file or the handle is reopened: PRAGMA data_version of this connection combined with the
+ * open count. Equal values mean identical data. 0 or -EIO. */
+int db_version(struct db *d, uint64_t *ret);
+
 /* A query failed: close, so the next request reopens (file replaced, I/O error). */
 void db_fail(struct db *d);
 

@@ -31,6 +31,8 @@ struct ccfg {
 	int64_t health_interval;
 	int64_t probe_timeout;
 	int64_t max_limit;
+	int64_t cache_ttl;
+	int64_t cache_max_age;
 	char *log_level;
 };
 
@@ -57,6 +59,10 @@ static const struct rdpi_cfg_key keys[] = {
       "deadline of one probe (connect + request + answer)"),
     K("maxLimit", RDPI_CFG_INT, 1, 100000, "1000", max_limit,
       "largest page (limit=) of traffic-flows and firewall-logs; larger values are capped"),
+    K("cacheTTL", RDPI_CFG_DURATION, 0, 3600000000000, "5s", cache_ttl,
+      "result cache: answers this young are served even when the databases changed (0: off)"),
+    K("cacheMaxAge", RDPI_CFG_DURATION, 1000000000, 86400000000000, "60s", cache_max_age,
+      "result cache: oldest answer served while the databases are unchanged (window edges)"),
     K("logLevel", RDPI_CFG_STRING, 0, 0, "info", log_level, "emerg .. debug (applied on reload)"),
 };
 #undef K
@@ -76,6 +82,8 @@ static const struct rdpi_flag flags[] = {
     {"health-interval", "healthInterval", false, "probe interval (5s)"},
     {"probe-timeout", "probeTimeout", false, "probe deadline (250ms)"},
     {"max-limit", "maxLimit", false, "page size cap (1000)"},
+    {"cache-ttl", "cacheTTL", false, "result cache staleness bound, 0 disables (5s)"},
+    {"cache-max-age", "cacheMaxAge", false, "result cache age bound when idle (60s)"},
     {"log-level", "logLevel", false, "emerg .. debug (info)"},
 };
 #define NFLAGS (sizeof(flags) / sizeof(flags[0]))
@@ -194,6 +202,8 @@ static int cmd_daemon(struct opts *o)
 	    .health_interval_ns = c->health_interval,
 	    .probe_timeout_ns = c->probe_timeout,
 	    .max_limit = c->max_limit,
+	    .cache_ttl_ns = c->cache_ttl,
+	    .cache_max_age_ns = c->cache_max_age,
 	};
 	if ((rv = console_new(&co, reg, &con)) < 0) {
 		rdpi_log(LOG_ERR, TAG, "cannot start: %s", strerror(-rv));

@@ -1,6 +1,6 @@
-/* /api/v1/summary: DPI health from the probe cache, NFLOG counters from the logger's status,
- * one pass over traffic-flows.db for the source ratios and top lists (aggregated in C), one
- * aggregate over firewall-logs.db. */
+/* /api/v1/summary: one pass over traffic-flows.db for the source ratios and top lists
+ * (aggregated in C), one aggregate over firewall-logs.db; DPI health from the probe cache and
+ * NFLOG counters from the logger's status in summary_health (live, never cached). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -218,6 +218,24 @@ static json_t *firewall(struct api_req *r, int64_t since, int64_t until)
 			 "trueSuspicious", v[2], "cacheHits", v[3]);
 }
 
+int summary_health(struct api_req *r, json_t *o)
+{
+	struct probe_result res[PROBE__N];
+	json_t *dpi = json_object();
+	api_set(dpi, "classifier", health(r, PROBE_CLASSIFIER, "classifier", &res[0]));
+	api_set(dpi, "agent", health(r, PROBE_AGENT, "agent", &res[1]));
+	api_set(dpi, "logger", health(r, PROBE_LOGGER, "logger", &res[2]));
+	api_set(o, "dpi", dpi);
+	json_t *ls = json_object_get(res[2].status, "stats");
+	api_set(o, "nflog",
+		json_pack("{s:I,s:I,s:I,s:I,s:I}", "packets", num(ls, "nflog_packets"), "lost",
+			  num(ls, "nflog_lost"), "seqGaps", num(ls, "nflog_seq_gaps"), "enobufs",
+			  num(ls, "nflog_enobufs"), "truncated", num(ls, "nflog_truncated")));
+	for (int i = 0; i < PROBE__N; i++)
+		json_decref(res[i].status);
+	return dpi ? 0 : -ENOMEM;
+}
+
 int summary_get(struct api_req *r, json_t **ret)
 {
 	struct flows_filter f = {.source = -1, .asym = -1};
@@ -240,20 +258,6 @@ int summary_get(struct api_req *r, json_t **ret)
 	api_set(o, "generatedAt", api_ts(r->now_ns));
 	api_set(o, "since", api_ts(f.since));
 	api_set(o, "until", api_ts(f.until));
-
-	struct probe_result res[PROBE__N];
-	json_t *dpi = json_object();
-	api_set(dpi, "classifier", health(r, PROBE_CLASSIFIER, "classifier", &res[0]));
-	api_set(dpi, "agent", health(r, PROBE_AGENT, "agent", &res[1]));
-	api_set(dpi, "logger", health(r, PROBE_LOGGER, "logger", &res[2]));
-	api_set(o, "dpi", dpi);
-	json_t *ls = json_object_get(res[2].status, "stats");
-	api_set(o, "nflog",
-		json_pack("{s:I,s:I,s:I,s:I,s:I}", "packets", num(ls, "nflog_packets"), "lost",
-			  num(ls, "nflog_lost"), "seqGaps", num(ls, "nflog_seq_gaps"), "enobufs",
-			  num(ls, "nflog_enobufs"), "truncated", num(ls, "nflog_truncated")));
-	for (int i = 0; i < PROBE__N; i++)
-		json_decref(res[i].status);
 
 	flows_scan(r, &f, 0, sum_row, &c);
 	api_set(o, "flows", json_integer(c.flows));

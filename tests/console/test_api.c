@@ -109,29 +109,35 @@ static int gendb(const char *fwp, const char *tfp, int flows, int logs)
 	return pid < 0 ? -1 : wait_exit(pid, 60000);
 }
 
-/* Console on a Unix socket; extra flags appended. */
-static pid_t console_start(const char *sockpath, const char *tfp, const char *fwp,
-			   const char *classifier_sock)
+/* Console on a Unix socket; extra flags (NULL-terminated, may be NULL) appended. */
+static pid_t console_start_with(const char *sockpath, const char *tfp, const char *fwp,
+				const char *classifier_sock, const char *const *extra)
 {
-	const char *argv[] = {console_bin,
-			      "daemon",
-			      "--config",
-			      "/dev/null",
-			      "--listen",
-			      sockpath,
-			      "--traffic-db",
-			      tfp,
-			      "--firewall-db",
-			      fwp,
-			      "--classifier-socket",
-			      classifier_sock,
-			      "--agent-socket",
-			      "",
-			      "--logger-socket",
-			      "",
-			      "--health-interval",
-			      "200ms",
-			      NULL};
+	const char *argv[32] = {console_bin,
+				"daemon",
+				"--config",
+				"/dev/null",
+				"--listen",
+				sockpath,
+				"--traffic-db",
+				tfp,
+				"--firewall-db",
+				fwp,
+				"--classifier-socket",
+				classifier_sock,
+				"--agent-socket",
+				"",
+				"--logger-socket",
+				"",
+				"--health-interval",
+				"200ms",
+				NULL};
+	size_t n = 0;
+	while (argv[n])
+		n++;
+	for (size_t i = 0; extra && extra[i] && n + 1 < sizeof(argv) / sizeof(argv[0]); i++)
+		argv[n++] = extra[i];
+	argv[n] = NULL;
 	pid_t pid = spawn(argv, errlog);
 	if (pid > 0 && wait_for_socket(sockpath, 10000) < 0) {
 		print_file(errlog);
@@ -140,6 +146,12 @@ static pid_t console_start(const char *sockpath, const char *tfp, const char *fw
 		return -1;
 	}
 	return pid;
+}
+
+static pid_t console_start(const char *sockpath, const char *tfp, const char *fwp,
+			   const char *classifier_sock)
+{
+	return console_start_with(sockpath, tfp, fwp, classifier_sock, NULL);
 }
 
 static void console_stop(pid_t pid)
@@ -892,6 +904,247 @@ static void test_api_legacy(void **state)
 	assert_true(file_hash(f2, NULL) == fh);
 }
 
+/* ---- result cache --------------------------------------------------------------------------- */
+
+static bool is_hit(const struct resp *r)
+{
+	if (strstr(r->headers, "X-Routerd-Cache: hit"))
+		return true;
+	if (!strstr(r->headers, "X-Routerd-Cache: miss"))
+		fail_msg("no X-Routerd-Cache header: %s", r->headers);
+	return false;
+}
+
+static long long metric(const char *sockpath, const char *name)
+{
+	struct resp r;
+	if (http(sockpath, "GET", "/metrics", &r) < 0)
+		fail_msg("GET /metrics: no answer");
+	char want[128];
+	snprintf(want, sizeof(want), "\nrouterd_dpi_console_%s ", name);
+	const char *p = strstr(r.body, want);
+	long long v = p ? strtoll(p + strlen(want), NULL, 10) : -1;
+	if (!p)
+		fail_msg("metric %s missing", name);
+	resp_free(&r);
+	return v;
+}
+
+/* GET on sockpath: 200, the total of the answer, whether it was a cache hit, the body. */
+static long long get_total(const char *sockpath, const char *path, bool *ret_hit, char **ret_body)
+{
+	struct resp r;
+	if (http(sockpath, "GET", path, &r) < 0)
+		fail_msg("GET %s: no answer", path);
+	if (r.status != 200)
+		fail_msg("GET %s: %d %.300s", path, r.status, r.body);
+	assert_int_equal(json_array_size(json_object_get(r.json, "errors")), 0);
+	long long total = jint(r.json, "total");
+	*ret_hit = is_hit(&r);
+	if (ret_body) {
+		*ret_body = r.body;
+		r.body = NULL;
+	}
+	resp_free(&r);
+	return total;
+}
+
+/* A row written by another connection (as the logger does), in the generated window. */
+static void insert_flow(const char *tfp, int n)
+{
+	sqlite3 *h = NULL;
+	char sql[1024];
+	snprintf(sql, sizeof(sql),
+		 "INSERT INTO flows (flow_key, ts_started, client_address, client_port, "
+		 "peer_address, peer_port, protocol, bytes_out, bytes_in, app_name, source) "
+		 "SELECT 'cache-test-%d', MAX(ts_started), '198.51.100.77', 40000, '203.0.113.1', "
+		 "443, 'tcp', 100, 1000, 'youtube', 'ndpi-agent' FROM flows",
+		 n);
+	assert_int_equal(sqlite3_open(tfp, &h), SQLITE_OK);
+	sqlite3_busy_timeout(h, 5000);
+	char *err = NULL;
+	if (sqlite3_exec(h, sql, NULL, NULL, &err) != SQLITE_OK)
+		fail_msg("insert: %s", err);
+	sqlite3_close(h);
+}
+
+/* Identical and equivalent requests share an answer, byte for byte; concurrent identical
+ * requests compute once. */
+static void test_api_cache_hit(void **state)
+{
+	long long hits0 = metric(sock, "cache_hits_total");
+	long long miss0 = metric(sock, "cache_misses_total");
+	struct resp a, b;
+	assert_int_equal(http(sock, "GET", "/api/v1/clients?window=3h&limit=7", &a), 0);
+	assert_int_equal(a.status, 200);
+	assert_false(is_hit(&a));
+	assert_int_equal(http(sock, "GET", "/api/v1/clients?limit=7&window=3h", &b), 0);
+	assert_true(is_hit(&b));
+	assert_int_equal(a.len, b.len);
+	assert_memory_equal(a.body, b.body, a.len);
+	assert_int_equal(json_array_size(json_object_get(b.json, "clients")), 7);
+	resp_free(&a);
+	resp_free(&b);
+	/* equal parsed values: 1d is 24h, unknown parameters ignored by the API are ignored */
+	assert_int_equal(http(sock, "GET", "/api/v1/traffic-flows/aggregate?since=1d", &a), 0);
+	assert_false(is_hit(&a));
+	assert_int_equal(http(sock, "GET", "/api/v1/traffic-flows/aggregate?since=24h&_=9", &b), 0);
+	assert_true(is_hit(&b));
+	assert_string_equal(a.body, b.body);
+	resp_free(&a);
+	resp_free(&b);
+	/* the summary's data part is cached, its live part added to every answer */
+	assert_int_equal(http(sock, "GET", "/api/v1/summary?since=36h", &a), 0);
+	assert_false(is_hit(&a));
+	assert_int_equal(http(sock, "GET", "/api/v1/summary?since=36h", &b), 0);
+	assert_true(is_hit(&b));
+	assert_int_equal(jint(a.json, "flows"), jint(b.json, "flows"));
+	assert_true(json_is_object(json_object_get(b.json, "dpi")));
+	assert_true(json_is_object(json_object_get(b.json, "nflog")));
+	assert_true(json_array_size(json_object_get(b.json, "errors")) > 0); /* no classifier */
+	resp_free(&a);
+	resp_free(&b);
+	/* errors and bad requests are answered, not cached */
+	assert_int_equal(http(sock, "GET", "/api/v1/clients?limit=x", &a), 0);
+	assert_int_equal(a.status, 400);
+	resp_free(&a);
+	/* firewall-logs is not cached */
+	assert_int_equal(http(sock, "GET", "/api/v1/firewall-logs?limit=3", &a), 0);
+	assert_null(strstr(a.headers, "X-Routerd-Cache"));
+	resp_free(&a);
+	assert_int_equal(metric(sock, "cache_hits_total") - hits0, 3);
+	assert_int_equal(metric(sock, "cache_misses_total") - miss0, 4);
+	assert_true(metric(sock, "cache_entries") >= 3);
+
+	/* four identical requests in flight at once: one computation */
+	hits0 = metric(sock, "cache_hits_total");
+	miss0 = metric(sock, "cache_misses_total");
+	int fds[4];
+	const char *req = "GET /api/v1/summary?since=47h HTTP/1.0\r\nHost: localhost\r\n\r\n";
+	for (int i = 0; i < 4; i++) {
+		struct sockaddr_un sa = {.sun_family = AF_UNIX};
+		snprintf(sa.sun_path, sizeof(sa.sun_path), "%.100s", sock);
+		fds[i] = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		assert_true(fds[i] >= 0);
+		assert_int_equal(connect(fds[i], (struct sockaddr *)&sa, sizeof(sa)), 0);
+	}
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(write(fds[i], req, strlen(req)), (ssize_t)strlen(req));
+	char *bodies[4];
+	for (int i = 0; i < 4; i++) {
+		size_t cap = 1 << 16, len = 0;
+		char *buf = malloc(cap);
+		for (;;) {
+			if (len + 4096 > cap)
+				buf = realloc(buf, cap *= 2);
+			ssize_t k = read(fds[i], buf + len, cap - len - 1);
+			if (k <= 0)
+				break;
+			len += (size_t)k;
+		}
+		buf[len] = '\0';
+		close(fds[i]);
+		assert_non_null(strstr(buf, "HTTP/1.0 200") ? buf : strstr(buf, "HTTP/1.1 200"));
+		char *flows = strstr(buf, "\"flows\":");
+		assert_non_null(flows);
+		bodies[i] = buf;
+	}
+	for (int i = 1; i < 4; i++)
+		assert_int_equal(strtoll(strstr(bodies[i], "\"flows\":") + 8, NULL, 10),
+				 strtoll(strstr(bodies[0], "\"flows\":") + 8, NULL, 10));
+	for (int i = 0; i < 4; i++)
+		free(bodies[i]);
+	print_message("single flight: %lld waits\n", metric(sock, "cache_waits_total"));
+	assert_int_equal(metric(sock, "cache_misses_total") - miss0, 1);
+	assert_int_equal(metric(sock, "cache_hits_total") - hits0, 3);
+}
+
+/* Exact while idle (data_version), recomputed after a write by another connection once the
+ * ttl passed, never older than max-age; ttl 0 disables; a long ttl serves the stale answer
+ * until it passes. Each console on its own copy of the files (the shared ones are hashed). */
+static void test_api_cache_invalidation(void **state)
+{
+	char t3[128], f3[128], s3[128];
+	snprintf(t3, sizeof(t3), "%s/cache-tf.db", dir);
+	snprintf(f3, sizeof(f3), "%s/cache-fw.db", dir);
+	snprintf(s3, sizeof(s3), "%s/cache.sock", dir);
+	assert_int_equal(gendb(f3, t3, 300, 100), 0);
+	const char *q = "/api/v1/traffic-flows?since=48h&limit=5";
+	bool hit;
+	int row = 0;
+
+	/* short ttl, data_version decides */
+	static const char *const exact[] = {"--cache-ttl", "200ms", "--cache-max-age", "3s", NULL};
+	pid_t pid = console_start_with(s3, t3, f3, "", exact);
+	assert_true(pid > 0);
+	double t0 = now_ms();
+	assert_int_equal(get_total(s3, q, &hit, NULL), 300);
+	assert_false(hit);
+	assert_int_equal(get_total(s3, q, &hit, NULL), 300);
+	assert_true(hit);
+	usleep(300000); /* past the ttl, nothing written: still exact, served */
+	assert_int_equal(get_total(s3, q, &hit, NULL), 300);
+	assert_true(hit);
+	insert_flow(t3, row++);
+	assert_int_equal(get_total(s3, q, &hit, NULL), 301);
+	assert_false(hit);
+	double t1 = now_ms();
+	assert_int_equal(get_total(s3, q, &hit, NULL), 301);
+	assert_true(hit);
+	assert_int_equal(get_total(s3, "/api/v1/traffic-flows?client=198.51.100.77", &hit, NULL),
+			 1);
+	/* max-age: no write, but the window moved on */
+	while (now_ms() - t1 < 3100)
+		usleep(50000);
+	assert_int_equal(get_total(s3, q, &hit, NULL), 301);
+	assert_false(hit);
+	print_message("exact phase took %.0f ms\n", now_ms() - t0);
+	console_stop(pid);
+
+	/* ttl 0: off, every request computes and sees the new row */
+	static const char *const off[] = {"--cache-ttl", "0s", NULL};
+	pid = console_start_with(s3, t3, f3, "", off);
+	assert_true(pid > 0);
+	assert_int_equal(get_total(s3, q, &hit, NULL), 301);
+	assert_false(hit);
+	assert_int_equal(get_total(s3, q, &hit, NULL), 301);
+	assert_false(hit);
+	insert_flow(t3, row++);
+	assert_int_equal(get_total(s3, q, &hit, NULL), 302);
+	assert_false(hit);
+	assert_int_equal(metric(s3, "cache_hits_total"), 0);
+	assert_int_equal(metric(s3, "cache_misses_total"), 3);
+	assert_int_equal(metric(s3, "cache_entries"), 0);
+	console_stop(pid);
+
+	/* long ttl: the stale answer until it passes, then the new row */
+	static const char *const stale[] = {"--cache-ttl", "4s", NULL};
+	pid = console_start_with(s3, t3, f3, "", stale);
+	assert_true(pid > 0);
+	t0 = now_ms();
+	char *first = NULL, *second = NULL;
+	assert_int_equal(get_total(s3, q, &hit, &first), 302);
+	assert_false(hit);
+	insert_flow(t3, row++);
+	assert_int_equal(get_total(s3, q, &hit, &second), 302);
+	assert_true(hit);
+	assert_string_equal(first, second);
+	free(first);
+	free(second);
+	long long total = 302;
+	while (total == 302 && now_ms() - t0 < 15000) {
+		usleep(100000);
+		total = get_total(s3, q, &hit, NULL);
+	}
+	assert_int_equal(total, 303);
+	assert_false(hit);
+	print_message("stale answer replaced after %.0f ms (ttl 4s)\n", now_ms() - t0);
+	assert_true(now_ms() - t0 >= 4000);
+	console_stop(pid);
+	/* the console never wrote: our rows are the only change */
+	assert_int_equal(sql_int(t3, "SELECT COUNT(*) FROM flows"), 303);
+}
+
 static void test_api_health_probe(void **state)
 {
 	if (access(classifier_bin, X_OK) != 0) {
@@ -908,7 +1161,10 @@ static void test_api_health_probe(void **state)
 	pid_t cpid = spawn(argv, cerr);
 	assert_true(cpid > 0);
 	assert_int_equal(wait_for_socket(csock, 10000), 0);
-	pid_t pid = console_start(s2, tf, fw, csock);
+	/* a cache ttl longer than the test: the summary body comes from the cache, the health
+	 * block must still follow the probe */
+	static const char *const ttl[] = {"--cache-ttl", "60s", "--cache-max-age", "60s", NULL};
+	pid_t pid = console_start_with(s2, tf, fw, csock, ttl);
 	assert_true(pid > 0);
 	bool reachable = false;
 	struct resp r = {0};
@@ -951,6 +1207,28 @@ static void test_api_health_probe(void **state)
 		}
 	}
 	assert_true(down);
+	/* the down state was seen on cached answers: hits whose health block is live, and
+	 * checkedAt advances from one probe round to the next */
+	resp_free(&r);
+	assert_int_equal(http(s2, "GET", "/api/v1/summary?since=1m", &r), 0);
+	assert_non_null(strstr(r.headers, "X-Routerd-Cache: hit"));
+	assert_true(json_is_false(json_object_get(
+	    json_object_get(json_object_get(r.json, "dpi"), "classifier"), "reachable")));
+	char checked[64];
+	snprintf(checked, sizeof(checked), "%s",
+		 json_string_value(json_object_get(
+		     json_object_get(json_object_get(r.json, "dpi"), "classifier"), "checkedAt")));
+	bool advanced = false;
+	for (int i = 0; i < 100 && !advanced; i++) {
+		usleep(50000);
+		resp_free(&r);
+		assert_int_equal(http(s2, "GET", "/api/v1/summary?since=1m", &r), 0);
+		assert_non_null(strstr(r.headers, "X-Routerd-Cache: hit"));
+		const char *now = json_string_value(json_object_get(
+		    json_object_get(json_object_get(r.json, "dpi"), "classifier"), "checkedAt"));
+		advanced = now && strcmp(now, checked) > 0;
+	}
+	assert_true(advanced);
 	/* the request path never probes: a small summary answers in well under 100 ms */
 	double best = 1e9;
 	for (int i = 0; i < 5; i++) {
@@ -1084,6 +1362,7 @@ int main(void)
 	    cmocka_unit_test(test_api_injection),    cmocka_unit_test(test_api_files_unchanged),
 	    cmocka_unit_test(test_api_missing_db),   cmocka_unit_test(test_api_legacy),
 	    cmocka_unit_test(test_api_health_probe), cmocka_unit_test(test_api_config),
+	    cmocka_unit_test(test_api_cache_hit),    cmocka_unit_test(test_api_cache_invalidation),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
