@@ -73,6 +73,7 @@ static const char *const known_sections[] = {"classifier", "agent",   "firewallL
 static const struct rdpi_flag flags[] = {
     {"config", NULL, false, "libconfig file (default " DEFAULT_CONFIG " when present)"},
     {"check-config", NULL, true, "validate the configuration and exit"},
+    {"print-config", NULL, true, "print the effective configuration (libconfig) and exit"},
     {"listen", "listen", false, "host:port (127.0.0.1:9780) or /path/to/unix.sock"},
     {"firewall-db", "firewallDb", false, "firewall-logs.db path (read-only)"},
     {"traffic-db", "trafficDb", false, "traffic-flows.db path (read-only)"},
@@ -93,6 +94,7 @@ struct opts {
 	const char *config_path;
 	bool config_explicit;
 	bool check_config;
+	bool print_config;
 	const char *over_key[NFLAGS];
 	const char *over_val[NFLAGS];
 	size_t n_over;
@@ -105,6 +107,10 @@ static int on_flag(void *arg, const struct rdpi_flag *f, const char *value, char
 	if (strcmp(f->name, "config") == 0) {
 		o->config_path = value;
 		o->config_explicit = true;
+		return 0;
+	}
+	if (strcmp(f->name, "print-config") == 0) {
+		o->print_config = strcmp(value, "false") != 0;
 		return 0;
 	}
 	if (strcmp(f->name, "check-config") == 0) {
@@ -283,6 +289,11 @@ int main(int argc, char **argv)
 	if (load_config(&o, &o.cfg, err, sizeof(err)) < 0) {
 		fprintf(stderr, PROG ": %s\n", err);
 		return 1;
+	}
+	if (o.print_config) {
+		rdpi_cfg_dump(&section, &o.cfg, stdout);
+		rdpi_cfg_free(&section, &o.cfg);
+		return 0;
 	}
 	if (o.check_config) {
 		printf("configuration OK\n");
