@@ -1,5 +1,6 @@
 /* Counter registry behind /v1/status and /metrics: a bounded, mutex-protected
- * array of caller-owned counters and computed gauges, rendered as Prometheus text. */
+ * array of caller-owned counters and computed gauges, rendered as Prometheus
+ * text under Prometheus naming rules (counters _total, units in seconds). */
 #include "common/counters.h"
 
 #include <ctype.h>
@@ -16,7 +17,9 @@
 #define PREFIX_MAX   128
 
 struct entry {
-	char *name; /* prefix + name */
+	char *name;   /* prefix + name, as registered (lookup, foreach) */
+	char *expo;   /* name in the exposition, see expo_name() */
+	uint64_t div; /* value is divided by this in the exposition (1, 1000, ...) */
 	char *label;
 	char *help;
 	enum rdpi_counter_kind kind;
@@ -94,6 +97,68 @@ static bool valid_label(const char *s)
 	}
 }
 
+/* Sub-second unit words and their divisor to seconds. */
+static const struct {
+	const char *word;
+	uint64_t div;
+} sub_second_units[] = {
+    {"ms", 1000},	{"milliseconds", 1000},	     {"us", 1000000}, {"microseconds", 1000000},
+    {"ns", 1000000000}, {"nanoseconds", 1000000000},
+};
+
+static bool has_suffix(const char *s, size_t n, const char *suf)
+{
+	size_t l = strlen(suf);
+	return n >= l && memcmp(s + n - l, suf, l) == 0;
+}
+
+/* The registered name is also the /v1/status key, so Prometheus conventions
+ * are applied only to the exposed name: a sub-second unit word (`_us`,
+ * `_ms`, `_microseconds`, ...) is dropped and the name ends in `_seconds`
+ * (before `_total`) with the value scaled, and a counter always ends in
+ * `_total`: commit_us_last -> commit_last_seconds, dpi_latency_us_total ->
+ * dpi_latency_seconds_total, packets_in -> packets_in_total. A name ending in
+ * `_count` counts events: request_duration_us_count -> request_duration_count_total,
+ * not scaled. */
+static char *expo_name(const char *name, enum rdpi_counter_kind kind, uint64_t *ret_div)
+{
+	size_t n = strlen(name);
+	char *out = malloc(n + sizeof("_seconds_total"));
+	if (!out)
+		return NULL;
+	memcpy(out, name, n + 1);
+	uint64_t div = 1;
+	/* the first unit word after an underscore; the name's first word stays */
+	for (char *p = strchr(out, '_'); p; p = strchr(p + 1, '_')) {
+		size_t w = strcspn(p + 1, "_");
+		for (size_t i = 0; i < sizeof(sub_second_units) / sizeof(sub_second_units[0]);
+		     i++) {
+			if (strlen(sub_second_units[i].word) == w &&
+			    memcmp(p + 1, sub_second_units[i].word, w) == 0) {
+				div = sub_second_units[i].div;
+				memmove(p, p + 1 + w, strlen(p + 1 + w) + 1);
+				break;
+			}
+		}
+		if (div > 1)
+			break;
+	}
+	size_t o = strlen(out);
+	bool total = has_suffix(out, o, "_total");
+	if (total)
+		o -= strlen("_total");
+	/* "x_us_count" counts timed events: the unit word goes, the value stays */
+	if (has_suffix(out, o, "_count"))
+		div = 1;
+	if (div > 1) {
+		strcpy(out + o, "_seconds");
+		o += strlen("_seconds");
+	}
+	strcpy(out + o, total || kind == RDPI_COUNTER ? "_total" : "");
+	*ret_div = div;
+	return out;
+}
+
 static bool label_eq(const char *a, const char *b)
 {
 	if (!a || !b)
@@ -136,6 +201,7 @@ void rdpi_counters_free(struct rdpi_counters *reg)
 		return;
 	for (size_t i = 0; i < reg->n; i++) {
 		free(reg->v[i].name);
+		free(reg->v[i].expo);
 		free(reg->v[i].label);
 		free(reg->v[i].help);
 	}
@@ -146,7 +212,8 @@ void rdpi_counters_free(struct rdpi_counters *reg)
 }
 
 /* Entries are never removed, so a metric name keeps one kind: a second
- * registration of the same name with another kind is -EINVAL. */
+ * registration of the same name (or exposed name) with another kind is
+ * -EINVAL, and two names exposed alike with one label set are -EEXIST. */
 static int add_entry(struct rdpi_counters *reg, const char *name, const char *label,
 		     enum rdpi_counter_kind kind, const char *help, struct rdpi_counter *c,
 		     rdpi_gauge_fn fn, void *arg)
@@ -165,6 +232,11 @@ static int add_entry(struct rdpi_counters *reg, const char *name, const char *la
 	} else {
 		oom = true;
 	}
+	if (e.name) {
+		e.expo = expo_name(e.name, kind, &e.div);
+		if (!e.expo)
+			oom = true;
+	}
 	e.label = dup_or_null(label, &oom);
 	e.help = dup_or_null(help ? help : "", &oom);
 	int rv = 0;
@@ -174,9 +246,10 @@ static int add_entry(struct rdpi_counters *reg, const char *name, const char *la
 	}
 
 	pthread_mutex_lock(&reg->lock);
-	size_t pos = reg->n; /* after the last entry of the same name */
+	size_t pos = reg->n; /* after the last entry of the same exposed name */
 	for (size_t i = 0; i < reg->n; i++) {
-		if (strcmp(reg->v[i].name, e.name) != 0)
+		bool same_name = strcmp(reg->v[i].name, e.name) == 0;
+		if (!same_name && strcmp(reg->v[i].expo, e.expo) != 0)
 			continue;
 		if (label_eq(reg->v[i].label, e.label)) {
 			rv = -EEXIST;
@@ -186,7 +259,8 @@ static int add_entry(struct rdpi_counters *reg, const char *name, const char *la
 			rv = -EINVAL;
 			goto unlock;
 		}
-		pos = i + 1;
+		if (strcmp(reg->v[i].expo, e.expo) == 0)
+			pos = i + 1;
 	}
 	if (reg->n == reg->cap) {
 		if (reg->cap >= COUNTERS_MAX) {
@@ -210,6 +284,7 @@ unlock:
 	pthread_mutex_unlock(&reg->lock);
 out:
 	free(e.name);
+	free(e.expo);
 	free(e.label);
 	free(e.help);
 	return rv;
@@ -313,6 +388,24 @@ static void put_help(FILE *f, const char *s)
 	}
 }
 
+/* v / div as an exact decimal (div is a power of ten): 1234 / 10^6 -> 0.001234. */
+static void put_value(FILE *f, uint64_t v, uint64_t div)
+{
+	fprintf(f, "%" PRIu64, v / div);
+	uint64_t frac = v % div;
+	if (frac) {
+		int digits = 0;
+		for (uint64_t d = div; d > 1; d /= 10)
+			digits++;
+		while (frac % 10 == 0) {
+			frac /= 10;
+			digits--;
+		}
+		fprintf(f, ".%0*" PRIu64, digits, frac);
+	}
+	fputc('\n', f);
+}
+
 int rdpi_counters_prometheus(struct rdpi_counters *reg, char **ret_text, size_t *ret_len)
 {
 	if (!reg)
@@ -325,15 +418,16 @@ int rdpi_counters_prometheus(struct rdpi_counters *reg, char **ret_text, size_t 
 	pthread_mutex_lock(&reg->lock);
 	for (size_t i = 0; i < reg->n; i++) {
 		const struct entry *e = &reg->v[i];
-		if (i == 0 || strcmp(reg->v[i - 1].name, e->name) != 0) {
-			fprintf(f, "# HELP %s ", e->name);
+		if (i == 0 || strcmp(reg->v[i - 1].expo, e->expo) != 0) {
+			fprintf(f, "# HELP %s ", e->expo);
 			put_help(f, e->help);
-			fprintf(f, "\n# TYPE %s %s\n", e->name, kind_names[e->kind]);
+			fprintf(f, "\n# TYPE %s %s\n", e->expo, kind_names[e->kind]);
 		}
 		if (e->label)
-			fprintf(f, "%s{%s} %" PRIu64 "\n", e->name, e->label, entry_value(e));
+			fprintf(f, "%s{%s} ", e->expo, e->label);
 		else
-			fprintf(f, "%s %" PRIu64 "\n", e->name, entry_value(e));
+			fprintf(f, "%s ", e->expo);
+		put_value(f, entry_value(e), e->div);
 	}
 	pthread_mutex_unlock(&reg->lock);
 	bool err = ferror(f) != 0;

@@ -45,7 +45,17 @@ void rdpi_counters_free(struct rdpi_counters *reg);
  * [a-z_][a-z0-9_]*; label may be NULL or `key="value"`; -EEXIST on a repeat,
  * -EINVAL on a bad name. A name registered again with another kind is -EINVAL;
  * past 4096 entries -ENOSPC. Gauge fns run under the registry lock and must
- * not call back into it. */
+ * not call back into it.
+ *
+ * name is also the key of get/foreach (the /v1/status field); /metrics shows
+ * it under Prometheus naming rules: a sub-second unit word (`_ms`, `_us`,
+ * `_ns`, `_milliseconds`, `_microseconds`, `_nanoseconds`) is dropped and the
+ * exposed name ends in `_seconds` with the value scaled to seconds, and a
+ * RDPI_COUNTER always ends in `_total`: "commit_us_last" -> "commit_last_seconds",
+ * "dpi_latency_us_total" -> "dpi_latency_seconds_total", "packets_in" ->
+ * "packets_in_total"; a name ending in `_count` (before `_total`) only loses
+ * the unit word and is not scaled ("x_us_count" -> "x_count_total"). Two
+ * names exposed alike with one label are -EEXIST. */
 int rdpi_counters_register(struct rdpi_counters *reg, const char *name, const char *label,
 			   enum rdpi_counter_kind kind, const char *help, struct rdpi_counter *c);
 int rdpi_counters_register_fn(struct rdpi_counters *reg, const char *name, const char *label,
@@ -65,8 +75,9 @@ typedef void (*rdpi_counters_each_fn)(void *arg, const char *name, const char *l
 				      enum rdpi_counter_kind kind, uint64_t value);
 void rdpi_counters_foreach(struct rdpi_counters *reg, rdpi_counters_each_fn fn, void *arg);
 
-/* Prometheus text exposition format 0.0.4 (one HELP/TYPE per name, labelled
- * series grouped under it); caller frees *ret_text; ret_len may be NULL. */
+/* Prometheus text exposition format 0.0.4 (one HELP/TYPE per exposed name,
+ * labelled series grouped under it, names as described at register); caller
+ * frees *ret_text; ret_len may be NULL. */
 int rdpi_counters_prometheus(struct rdpi_counters *reg, char **ret_text, size_t *ret_len);
 
 /* Resident set size of this process in bytes (from /proc/self/statm), 0 if unknown. */

@@ -441,9 +441,12 @@ static void test_agent_daemon_http(void **state)
 
 	char *metrics;
 	assert_int_equal(http(d.sock, "GET", "/metrics", NULL, &metrics), 200);
-	assert_non_null(strstr(metrics, "routerd_ndpi_agent_flows_inspecting"));
-	assert_non_null(strstr(metrics, "routerd_ndpi_agent_ndpi_bytes"));
-	assert_non_null(strstr(metrics, "process_resident_memory_bytes"));
+	assert_non_null(strstr(metrics, "# TYPE routerd_dpi_agent_flows_inspecting gauge\n"));
+	assert_non_null(strstr(metrics, "# TYPE routerd_dpi_agent_ndpi_bytes gauge\n"));
+	assert_non_null(
+	    strstr(metrics, "# TYPE routerd_dpi_agent_observed_packets_total counter\n"));
+	assert_non_null(strstr(metrics, "\nrouterd_dpi_agent_process_resident_memory_bytes "));
+	assert_null(strstr(metrics, "routerd_ndpi_agent_"));
 	free(metrics);
 
 	/* SIGHUP: a bad file keeps the old config, a good one is applied */

@@ -126,6 +126,80 @@ static void test_counters_prometheus_format(void **state)
 	rdpi_counters_free(reg);
 }
 
+/* Registered names stay the lookup keys (/v1/status); the exposition follows
+ * Prometheus naming: counters end in _total, sub-second units become seconds. */
+static void test_counters_prometheus_names(void **state)
+{
+	(void)state;
+	struct rdpi_counters *reg = NULL;
+	assert_int_equal(rdpi_counters_new("p_", &reg), 0);
+	struct rdpi_counter in = {0}, lat = {0}, last = {0}, ms = {0}, p99 = {0}, x = {0}, n = {0};
+	assert_int_equal(rdpi_counters_register(reg, "packets_in", NULL, RDPI_COUNTER, "In.", &in),
+			 0);
+	assert_int_equal(rdpi_counters_register(reg, "dpi_latency_us_total", NULL, RDPI_COUNTER,
+						"Sum of round trips.", &lat),
+			 0);
+	assert_int_equal(
+	    rdpi_counters_register(reg, "commit_us_last", NULL, RDPI_GAUGE, "Last commit.", &last),
+	    0);
+	assert_int_equal(
+	    rdpi_counters_register(reg, "wait_ms_max", NULL, RDPI_GAUGE, "Longest wait.", &ms), 0);
+	assert_int_equal(
+	    rdpi_counters_register(reg, "latency_p99_microseconds", NULL, RDPI_GAUGE, "p99.", &p99),
+	    0);
+	assert_int_equal(rdpi_counters_register(reg, "request_duration_us_count", NULL,
+						RDPI_COUNTER, "Timed requests.", &n),
+			 0);
+	/* exposed as packets_in_total too: a collision, not a second family */
+	assert_int_equal(
+	    rdpi_counters_register(reg, "packets_in_total", NULL, RDPI_COUNTER, "Dup.", &x),
+	    -EEXIST);
+	/* same exposed name, other kind */
+	assert_int_equal(
+	    rdpi_counters_register(reg, "packets_in_total", "k=\"v\"", RDPI_GAUGE, "Dup.", &x),
+	    -EINVAL);
+	/* same exposed name, another label: grouped under the one family */
+	assert_int_equal(
+	    rdpi_counters_register(reg, "packets_in_total", "k=\"v\"", RDPI_COUNTER, "In.", &x), 0);
+	rdpi_counter_set(&in, 7);
+	rdpi_counter_set(&lat, 1234567);
+	rdpi_counter_set(&last, 250);
+	rdpi_counter_set(&ms, 1500);
+	rdpi_counter_set(&p99, 3000000);
+	rdpi_counter_set(&x, 1);
+	rdpi_counter_set(&n, 12);
+
+	uint64_t v = 0;
+	assert_int_equal(rdpi_counters_get(reg, "commit_us_last", NULL, &v), 0);
+	assert_int_equal(v, 250); /* raw value under the registered name */
+	assert_int_equal(rdpi_counters_get(reg, "commit_last_seconds", NULL, &v), -ENOENT);
+
+	char *text = NULL;
+	assert_int_equal(rdpi_counters_prometheus(reg, &text, NULL), 0);
+	const char *expect = "# HELP p_packets_in_total In.\n"
+			     "# TYPE p_packets_in_total counter\n"
+			     "p_packets_in_total 7\n"
+			     "p_packets_in_total{k=\"v\"} 1\n"
+			     "# HELP p_dpi_latency_seconds_total Sum of round trips.\n"
+			     "# TYPE p_dpi_latency_seconds_total counter\n"
+			     "p_dpi_latency_seconds_total 1.234567\n"
+			     "# HELP p_commit_last_seconds Last commit.\n"
+			     "# TYPE p_commit_last_seconds gauge\n"
+			     "p_commit_last_seconds 0.00025\n"
+			     "# HELP p_wait_max_seconds Longest wait.\n"
+			     "# TYPE p_wait_max_seconds gauge\n"
+			     "p_wait_max_seconds 1.5\n"
+			     "# HELP p_latency_p99_seconds p99.\n"
+			     "# TYPE p_latency_p99_seconds gauge\n"
+			     "p_latency_p99_seconds 3\n"
+			     "# HELP p_request_duration_count_total Timed requests.\n"
+			     "# TYPE p_request_duration_count_total counter\n"
+			     "p_request_duration_count_total 12\n";
+	assert_string_equal(text, expect);
+	free(text);
+	rdpi_counters_free(reg);
+}
+
 struct seen {
 	int n;
 	uint64_t sum;
@@ -209,6 +283,7 @@ int main(void)
 	    cmocka_unit_test(test_counters_register_and_get),
 	    cmocka_unit_test(test_counters_rejects_bad_and_duplicate),
 	    cmocka_unit_test(test_counters_prometheus_format),
+	    cmocka_unit_test(test_counters_prometheus_names),
 	    cmocka_unit_test(test_counters_foreach_visits_all),
 	    cmocka_unit_test(test_counters_bounded_growth),
 	    cmocka_unit_test(test_counters_process_rss),

@@ -695,9 +695,9 @@ static void test_daemon_pcap_traffic_flows(void **state)
 	assert_int_equal(classifier_start(&c), 0);
 	struct ldaemon l;
 	logger_paths(&l);
-	const char *extra[] = {"--pcap",	 pcap, "--path", db,   "--traffic-path",
-			       tdb,		 "--nflog-group", "0",	"--dpi-socket", c.ipc,
-			       NULL};
+	const char *extra[] = {
+	    "--pcap", pcap,	      "--path", db,  "--traffic-path", tdb, "--nflog-group",
+	    "0",      "--dpi-socket", c.ipc,	NULL};
 	int rc = logger_run_to_eof(&l, extra);
 	classifier_stop(&c);
 	assert_int_equal(rc, 0);
@@ -826,8 +826,16 @@ static void test_daemon_status_and_sigterm(void **state)
 	assert_int_equal(code, 200);
 	assert_int_equal(http_get(f.l.sock, "/metrics", out, sizeof(out), &code), 0);
 	assert_int_equal(code, 200);
-	assert_non_null(strstr(out, "routerd_firewall_logger_nflog_lost"));
-	assert_non_null(strstr(out, "routerd_firewall_logger_packets_in"));
+	/* status keys stay as registered; /metrics shows Prometheus names */
+	assert_non_null(strstr(out, "\nrouterd_dpi_logger_nflog_lost_total 0\n"));
+	assert_non_null(strstr(out, "\nrouterd_dpi_logger_packets_in_total 1\n"));
+	assert_non_null(strstr(out, "# TYPE routerd_dpi_logger_packets_in_total counter\n"));
+	assert_non_null(strstr(out, "# TYPE routerd_dpi_logger_writer_queue_depth gauge\n"));
+	assert_non_null(strstr(out, "# TYPE routerd_dpi_logger_commit_last_seconds gauge\n"));
+	assert_non_null(
+	    strstr(out, "# TYPE routerd_dpi_logger_dpi_latency_seconds_total counter\n"));
+	assert_null(strstr(out, "routerd_firewall_logger_"));
+	assert_null(strstr(out, "_us_"));
 	assert_int_equal(http_get(f.l.sock, "/v1/nothing", out, sizeof(out), &code), 0);
 	assert_int_equal(code, 404);
 
