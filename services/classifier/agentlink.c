@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/log.h"
 #include "common/rpc.h"
 
 struct agentlink {
@@ -99,9 +100,14 @@ static bool admit(struct agentlink *a, uint64_t now)
 
 static void record(struct agentlink *a, enum rdpi_status st, const char *err, uint64_t now)
 {
+	/* one log line per transition (closed -> open, back to closed); re-opens after a failed
+	 * half-open probe are only counted, so a dead agent cannot flood the log */
+	bool opened = false, recovered = false;
+	char why[sizeof(a->st.error)];
 	pthread_mutex_lock(&a->lock);
 	a->st.calls++;
 	bool half = a->breaker == AGENTLINK_HALF_OPEN;
+	recovered = st == RDPI_STATUS_OK && a->st.breaker_opens > 0 && a->breaker != AGENTLINK_CLOSED;
 	a->probe_in_flight = false;
 	if (st == RDPI_STATUS_OK) {
 		a->consecutive_failures = 0;
@@ -116,6 +122,8 @@ static void record(struct agentlink *a, enum rdpi_status st, const char *err, ui
 		snprintf(a->st.error, sizeof(a->st.error), "%s", err);
 		a->consecutive_failures++;
 		if (half || a->consecutive_failures >= a->opts.failure_threshold) {
+			if (a->breaker == AGENTLINK_CLOSED)
+				opened = true;
 			if (a->breaker != AGENTLINK_OPEN)
 				a->st.breaker_opens++;
 			a->breaker = AGENTLINK_OPEN;
@@ -123,7 +131,16 @@ static void record(struct agentlink *a, enum rdpi_status st, const char *err, ui
 			a->st.available = false;
 		}
 	}
+	snprintf(why, sizeof(why), "%s", a->st.error);
 	pthread_mutex_unlock(&a->lock);
+	if (opened)
+		rdpi_log(LOG_WARNING, "agentlink",
+			 "ndpi agent %s failing (%s): circuit breaker open, classifying with the "
+			 "builtin engine until it answers again",
+			 a->url, why);
+	else if (recovered)
+		rdpi_log(LOG_NOTICE, "agentlink", "ndpi agent %s answers again: circuit breaker closed",
+			 a->url);
 }
 
 enum rdpi_status agentlink_observe(struct agentlink *a, Routerd__Dpi__V1__ClassifyRequest **reqs,

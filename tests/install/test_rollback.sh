@@ -176,6 +176,10 @@ agent_lines=$(($(grep -ci 'agent' "$T/cls.log" || true) - agent_lines0))
 total=$(wc -l <"$T/cls.log")
 [ "$total" -lt 30 ] || fail "classifier log has $total lines"
 ok "no error storm: $agent_lines classifier log lines about the agent over $n requests"
+# ...and the operator is told once why: one warning when the breaker opened
+opens=$(grep -c 'circuit breaker open' "$T/cls.log" || true)
+[ "$opens" -eq 1 ] || { tail -20 "$T/cls.log" >&2; fail "expected one 'circuit breaker open' warning, got $opens"; }
+ok "the classifier logged the breaker opening once: $(grep -m1 'circuit breaker open' "$T/cls.log")"
 
 # the logger keeps writing rows
 want=$((rows0 + 40))
