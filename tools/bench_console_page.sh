@@ -19,6 +19,7 @@ options:
   --runs N         page loads per method (default 5)
   --window W       page window: 1h, 24h or 7d (default 24h)
   --keep DIR       generate the databases in DIR and keep them (default: a temp dir)
+  --cold           start the console with --cache-ttl 0s: every API answer is computed
 EOF
 }
 
@@ -28,6 +29,7 @@ logs=100000
 runs=5
 window=24h
 keep=
+cold=()
 while [ $# -gt 0 ]; do
 	case $1 in
 	--build) build=$2; shift 2 ;;
@@ -36,6 +38,7 @@ while [ $# -gt 0 ]; do
 	--runs) runs=$2; shift 2 ;;
 	--window) window=$2; shift 2 ;;
 	--keep) keep=$2; shift 2 ;;
+	--cold) cold=(--cache-ttl 0s); shift ;;
 	-h | --help) usage; exit 0 ;;
 	*) usage >&2; exit 2 ;;
 	esac
@@ -78,7 +81,7 @@ fi
 port=
 for attempt in 1 2 3 4 5; do
 	p=$((20000 + (RANDOM * 32768 + RANDOM + $$) % 40000))
-	"$console" daemon --config "$tmp/console.conf" --listen "127.0.0.1:$p" --firewall-db "$fw" \
+	"$console" daemon --config "$tmp/console.conf" "${cold[@]}" --listen "127.0.0.1:$p" --firewall-db "$fw" \
 		--traffic-db "$tf" --classifier-socket "$tmp/c.sock" --agent-socket "$tmp/a.sock" \
 		--logger-socket "$tmp/l.sock" >"$tmp/console.log" 2>&1 &
 	cpid=$!
