@@ -324,7 +324,7 @@ for d in "$D$bindir" "$D$sharedir" "$D$docdir"; do
 	[ -d "$d" ] || run install -d -m 0755 "$d"
 done
 [ -d "$D$confdir" ] || { run install -d -m 0750 "$D$confdir" && own root:routerd "$D$confdir"; }
-[ -d "$D$statedir" ] || { run install -d -m 0750 "$D$statedir" && own root:routerd "$D$statedir"; }
+[ -d "$D$statedir" ] || { run install -d -m 2750 "$D$statedir" && own root:routerd "$D$statedir"; }
 
 # ---------------------------------------------------------------- binaries
 # Copy next to the target and rename over it: a running helper keeps its old inode, whose

@@ -342,11 +342,11 @@ RuntimeDirectory=routerd/firewall-logger
 RuntimeDirectoryMode=0750
 RuntimeDirectoryPreserve=restart
 # The only writer of /var/lib/routerd (firewall-logs.db, traffic-flows.db), so the only
-# unit that owns it as StateDirectory: root:routerd 0750, databases 0640 (UMask), which
+# unit that owns it as StateDirectory: root:routerd 2750 (setgid: files keep group routerd), databases 0640 (UMask), which
 # the console (group routerd) opens read-only. The other units do not declare it, since
 # systemd would chown it to their user on every start.
 StateDirectory=routerd
-StateDirectoryMode=0750
+StateDirectoryMode=2750
 ReadWritePaths=/var/lib/routerd
 UMask=0027
 # MemoryMax = 128 MiB base (SQLite page caches, NFLOG buffers, DPI and writer queues)
@@ -480,7 +480,7 @@ EOF
 		"	need localmount
 	use routerd-dpi-classifier
 	after routerd-dpi-classifier" root:routerd firewall-logger \
-		"	checkpath --directory --owner root:routerd --mode 0750 /var/lib/routerd"
+		"	checkpath --directory --owner root:routerd --mode 2750 /var/lib/routerd"
 	script routerd-dpi-console "$bin/routerd-dpi-console" "daemon --config $cf" \
 		"routerd DPI console (read-only)" \
 		"	need localmount

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "common/counters.h"
 #include "labels.h"
@@ -34,6 +35,10 @@ struct db {
 	sqlite3_stmt *stmts[DB_STMT_CACHE];
 	unsigned next_victim;
 	uint32_t opens; /* successful opens: data_version restarts with each connection */
+	/* opened with immutable=1 (see db_open); reopened when the file or its WAL changes */
+	bool immutable;
+	struct timespec mtime;
+	off_t size;
 };
 
 static const char *const *opt_cols(const struct db *d)
@@ -119,7 +124,7 @@ static void fn_src(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 /* ---- open ------------------------------------------------------------------------------ */
 
 /* "file:" URI with the characters that mean something in a URI escaped. */
-static int make_uri(const char *path, char *buf, size_t len)
+static int make_uri(const char *path, bool immutable, char *buf, size_t len)
 {
 	size_t o = 0;
 	int n = snprintf(buf, len, "file:");
@@ -133,7 +138,7 @@ static int make_uri(const char *path, char *buf, size_t len)
 		else
 			buf[o++] = (char)c;
 	}
-	n = snprintf(buf + o, len - o, "?mode=ro");
+	n = snprintf(buf + o, len - o, immutable ? "?mode=ro&immutable=1" : "?mode=ro");
 	return (size_t)n < len - o ? 0 : -ENAMETOOLONG;
 }
 
@@ -166,6 +171,22 @@ static int64_t scale_of(int64_t v)
 	return 1000000000;
 }
 
+static bool wal_exists(const struct db *d)
+{
+	char wal[4200];
+	snprintf(wal, sizeof(wal), "%s-wal", d->path);
+	return access(wal, F_OK) == 0;
+}
+
+static int db_open_as(struct db *d, bool immutable, const struct stat *st, char *err,
+		      size_t errlen);
+
+/* Opens the file read-only. A WAL file is normally read through its -shm, which the writer
+ * (the logger) creates and keeps while it runs. When the logger is stopped there is no -shm,
+ * and a reader without write access to the directory (the console runs as another user)
+ * cannot create one: then, and only while no -wal exists (no writer has uncheckpointed
+ * data), the file is opened immutable=1; db_lock() reopens it normally as soon as the file
+ * or its WAL changes. */
 static int db_open(struct db *d, char *err, size_t errlen)
 {
 	struct stat st;
@@ -174,8 +195,20 @@ static int db_open(struct db *d, char *err, size_t errlen)
 			 errno == ENOENT ? "no such file" : strerror(errno));
 		return errno == ENOENT ? -ENOENT : -EIO;
 	}
+	int rv = db_open_as(d, false, &st, err, errlen);
+	if (rv < 0 && !wal_exists(d)) {
+		char err2[512];
+		if (db_open_as(d, true, &st, err2, sizeof(err2)) == 0)
+			return 0;
+	}
+	return rv;
+}
+
+static int db_open_as(struct db *d, bool immutable, const struct stat *fst, char *err,
+		      size_t errlen)
+{
 	char uri[4200];
-	if (make_uri(d->path, uri, sizeof(uri)) < 0) {
+	if (make_uri(d->path, immutable, uri, sizeof(uri)) < 0) {
 		snprintf(err, errlen, "%s: %s: path too long", d->name, d->path);
 		return -EIO;
 	}
@@ -235,6 +268,9 @@ static int db_open(struct db *d, char *err, size_t errlen)
 				NULL, NULL);
 	d->h = h;
 	d->opens++;
+	d->immutable = immutable;
+	d->mtime = fst->st_mtim;
+	d->size = fst->st_size;
 	d->scale = scale_of(newest);
 	d->ts_min = oldest;
 	d->ts_max = newest;
@@ -245,6 +281,12 @@ static int db_open(struct db *d, char *err, size_t errlen)
 int db_lock(struct db *d, char *err, size_t errlen)
 {
 	pthread_mutex_lock(&d->lock);
+	if (d->h && d->immutable) {
+		struct stat st;
+		if (wal_exists(d) || stat(d->path, &st) < 0 || st.st_size != d->size ||
+		    st.st_mtim.tv_sec != d->mtime.tv_sec || st.st_mtim.tv_nsec != d->mtime.tv_nsec)
+			db_close(d);
+	}
 	if (d->h)
 		return 0;
 	int rv = db_open(d, err, errlen);

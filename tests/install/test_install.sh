@@ -44,7 +44,7 @@ ls -A "$D/usr/local/bin" | grep -q '^\.' && fail "temporary files left in bin/"
 [ "$(mode "$D/etc/routerd")" = 750 ] || fail "/etc/routerd mode $(mode "$D/etc/routerd")"
 [ "$(mode "$D/etc/routerd/dpi.conf")" = 640 ] || fail "dpi.conf mode"
 cmp -s "$src/conf/dpi.conf" "$D/etc/routerd/dpi.conf" || fail "dpi.conf is not conf/dpi.conf"
-[ -d "$D/var/lib/routerd" ] && [ "$(mode "$D/var/lib/routerd")" = 750 ] || fail "/var/lib/routerd"
+[ -d "$D/var/lib/routerd" ] && [ "$(mode "$D/var/lib/routerd")" = 2750 ] || fail "/var/lib/routerd"
 [ -f "$D/usr/local/share/doc/routerd-dpi/README.md" ] || fail "README not installed"
 u=$D/etc/systemd/system
 for s in routerd-dpi-classifier routerd-firewall-logger routerd-dpi-console; do
@@ -61,7 +61,7 @@ if [ "$engine" = builtin ]; then
 else
 	grep -qx 'Wants=routerd-ndpi-agent.service' "$u/routerd-dpi-classifier.service" || fail "engine $engine: no Wants= agent"
 fi
-ok "first install: binaries 0755, dpi.conf 0640 in /etc/routerd 0750, /var/lib/routerd 0750, units 0644 (engine $engine)"
+ok "first install: binaries 0755, dpi.conf 0640 in /etc/routerd 0750, /var/lib/routerd 2750 (setgid), units 0644 (engine $engine)"
 
 # -- a dry run over an existing install changes nothing
 before=$(tree "$D")

@@ -56,7 +56,7 @@ done
 inst --build-dir "$B1" >"$T/install1.log" 2>&1 || { cat "$T/install1.log" >&2; echo "FAIL: install" >&2; exit 1; }
 getent passwd routerd >/dev/null || fail "install did not create the routerd user"
 getent group routerd >/dev/null || fail "install did not create the routerd group"
-[ "$(stat -c '%U:%G %a' "$T/var/lib/routerd")" = "root:routerd 750" ] || fail "/var/lib/routerd owner/mode: $(stat -c '%U:%G %a' "$T/var/lib/routerd")"
+[ "$(stat -c '%U:%G %a' "$T/var/lib/routerd")" = "root:routerd 2750" ] || fail "/var/lib/routerd owner/mode: $(stat -c '%U:%G %a' "$T/var/lib/routerd")"
 [ "$(stat -c '%U:%G %a' "$T/etc/routerd/dpi.conf")" = "root:routerd 640" ] || fail "dpi.conf owner/mode: $(stat -c '%U:%G %a' "$T/etc/routerd/dpi.conf")"
 [ -f "$T/etc/systemd/system/routerd-dpi-classifier.service" ] || fail "units not installed"
 grep -qx "ExecStart=$P/bin/routerd-dpi-classifier daemon --config $T/etc/routerd/dpi.conf" \
