@@ -555,18 +555,38 @@ static void test_pipeline_writer_orphan_return(void **state)
 	store_free(st);
 }
 
+/* A writer with both databases (conntrack side on), for the traffic-flows.db tests. */
+struct traffic_fx {
+	struct store *st;
+	struct flowsdb *fdb;
+	struct writer *w;
+	char tpath[160];
+};
+
+static void traffic_open(struct fx *fx, const char *name, struct traffic_fx *t)
+{
+	char err[256];
+	t->st = open_store(fx);
+	snprintf(t->tpath, sizeof(t->tpath), "%s/%s", fx->dir, name);
+	struct flowsdb_opts fo = {.path = t->tpath};
+	assert_int_equal(flowsdb_open(&fo, err, sizeof(err), &t->fdb), 0);
+	struct writer_opts wo = {.store = t->st, .flows = t->fdb, .correlate = true};
+	assert_int_equal(writer_new(&wo, &t->w), 0);
+}
+
+static void traffic_close(struct traffic_fx *t)
+{
+	writer_free(t->w);
+	flowsdb_free(t->fdb);
+	store_free(t->st);
+}
+
 static void test_pipeline_writer_traffic_flows(void **state)
 {
-	struct fx *fx = *state;
-	struct store *st = open_store(fx);
-	char tpath[160], err[256];
-	snprintf(tpath, sizeof(tpath), "%s/traffic-flows.db", fx->dir);
-	struct flowsdb_opts fo = {.path = tpath};
-	struct flowsdb *fdb;
-	assert_int_equal(flowsdb_open(&fo, err, sizeof(err), &fdb), 0);
-	struct writer *w;
-	struct writer_opts wo = {.store = st, .flows = fdb, .correlate = true};
-	assert_int_equal(writer_new(&wo, &w), 0);
+	struct traffic_fx tf;
+	traffic_open(*state, "traffic-flows.db", &tf);
+	struct writer *w = tf.w;
+	const char *tpath = tf.tpath;
 	writer_process(w, ct_entry(CT_NEW, T0, 9, CLI, 40000, SRV, 443, 0));
 	struct lentry *e = tcp(T0 + SEC, ACCEPT, CLI, 40000, SRV, 443, 0x18, "hello");
 	e->client_dir = e->dir;
@@ -589,9 +609,7 @@ static void test_pipeline_writer_traffic_flows(void **state)
 	assert_int_equal(q_int(tpath, "SELECT count(*) FROM flows"), 2);
 	assert_int_equal(q_int(tpath, "SELECT ts_ended IS NULL FROM flows WHERE conntrack_id = 10"),
 			 1);
-	writer_free(w);
-	flowsdb_free(fdb);
-	store_free(st);
+	traffic_close(&tf);
 }
 
 /* conntrack's NEW event comes first (NFLOG batches packets), the verdict later: the open
@@ -599,16 +617,10 @@ static void test_pipeline_writer_traffic_flows(void **state)
  * UPDATE, a dump or the DESTROY; a weaker later verdict changes nothing. */
 static void test_pipeline_writer_traffic_relabel_open(void **state)
 {
-	struct fx *fx = *state;
-	struct store *st = open_store(fx);
-	char tpath[160], err[256];
-	snprintf(tpath, sizeof(tpath), "%s/traffic-relabel.db", fx->dir);
-	struct flowsdb_opts fo = {.path = tpath};
-	struct flowsdb *fdb;
-	assert_int_equal(flowsdb_open(&fo, err, sizeof(err), &fdb), 0);
-	struct writer *w;
-	struct writer_opts wo = {.store = st, .flows = fdb, .correlate = true};
-	assert_int_equal(writer_new(&wo, &w), 0);
+	struct traffic_fx tf;
+	traffic_open(*state, "traffic-relabel.db", &tf);
+	struct writer *w = tf.w;
+	const char *tpath = tf.tpath;
 	writer_process(w, ct_entry(CT_NEW, T0, 21, CLI, 41000, SRV, 443, -1));
 	assert_int_equal(writer_flush(w), 0);
 	char t[300];
@@ -635,9 +647,7 @@ static void test_pipeline_writer_traffic_relabel_open(void **state)
 	       sizeof(t));
 	assert_string_equal(t, "tls|builtin-payload");
 	assert_int_equal(q_int(tpath, "SELECT count(*) FROM flows"), 1);
-	writer_free(w);
-	flowsdb_free(fdb);
-	store_free(st);
+	traffic_close(&tf);
 }
 
 static void test_pipeline_writer_queue_full_drops_counted(void **state)
