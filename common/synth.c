@@ -30,6 +30,29 @@ static uint16_t ip4_checksum(const uint8_t *h)
 	return (uint16_t)~sum;
 }
 
+static uint32_t csum_add(uint32_t sum, const uint8_t *d, size_t n)
+{
+	for (size_t i = 0; i + 1 < n; i += 2)
+		sum += (uint32_t)(d[i] << 8 | d[i + 1]);
+	if (n & 1)
+		sum += (uint32_t)(d[n - 1] << 8);
+	return sum;
+}
+
+/* TCP/UDP checksum over the pseudo header and the segment (RFC 793/768/8200), so the packets
+ * read clean in tcpdump or wireshark when they end up in a capture. */
+static uint16_t l4_checksum(const uint8_t *pkt, uint8_t l3, uint8_t proto, const uint8_t *l4,
+			    size_t l4len)
+{
+	uint32_t sum = l3 == 6 ? csum_add(0, pkt + 8, 32) : csum_add(0, pkt + 12, 8);
+	sum += proto + (uint32_t)l4len;
+	sum = csum_add(sum, l4, l4len);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	uint16_t c = (uint16_t)~sum;
+	return c == 0 && proto == IPPROTO_UDP ? 0xffff : c; /* UDP: 0 means "none" */
+}
+
 int rdpi_synth_packet(const struct rdpi_synth_tuple *t, const struct rdpi_synth_tcp *tcp,
 		      const uint8_t *payload, size_t plen, uint8_t *buf, size_t cap,
 		      size_t *ret_len)
@@ -74,6 +97,9 @@ int rdpi_synth_packet(const struct rdpi_synth_tuple *t, const struct rdpi_synth_
 	}
 	if (plen)
 		memcpy(buf + l3len + l4len, payload, plen);
+	if (l4len)
+		wr16(l4 + (t->l4proto == IPPROTO_TCP ? 16 : 6),
+		     l4_checksum(buf, t->l3, t->l4proto, l4, l4len + plen));
 	*ret_len = total;
 	return 0;
 }

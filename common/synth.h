@@ -24,8 +24,9 @@ struct rdpi_synth_tcp {
 	uint8_t flags; /* 0x18 PSH|ACK for data */
 };
 
-/* Write the packet into buf (cap bytes): 0 with *ret_len set, -EMSGSIZE when
- * the payload does not fit an IP packet or buf, -EINVAL for a bad l3. */
+/* Write the packet into buf (cap bytes), with the IPv4 header and TCP/UDP checksums
+ * filled in: 0 with *ret_len set, -EMSGSIZE when the payload does not fit an IP packet
+ * or buf, -EINVAL for a bad l3. */
 int rdpi_synth_packet(const struct rdpi_synth_tuple *t, const struct rdpi_synth_tcp *tcp,
 		      const uint8_t *payload, size_t plen, uint8_t *buf, size_t cap,
 		      size_t *ret_len);

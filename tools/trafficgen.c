@@ -899,40 +899,6 @@ struct pflow {
 	uint32_t cseq, sseq;
 };
 
-static uint32_t csum_add(uint32_t sum, const uint8_t *d, size_t n)
-{
-	for (size_t i = 0; i + 1 < n; i += 2)
-		sum += (uint32_t)(d[i] << 8 | d[i + 1]);
-	if (n & 1)
-		sum += (uint32_t)(d[n - 1] << 8);
-	return sum;
-}
-
-/* Fills the TCP/UDP checksum rdpi_synth_packet() leaves zero (pseudo header + segment), so
- * the capture reads clean in tcpdump/wireshark. */
-static void l4_checksum(uint8_t *pkt, size_t len, int l3)
-{
-	size_t hl = l3 == 6 ? 40 : (size_t)(pkt[0] & 0x0f) * 4;
-	uint8_t proto = l3 == 6 ? pkt[6] : pkt[9];
-	if (len <= hl || (proto != IPPROTO_TCP && proto != IPPROTO_UDP))
-		return;
-	size_t off = proto == IPPROTO_TCP ? 16 : 6, l4len = len - hl;
-	if (l4len < off + 2)
-		return;
-	uint8_t *l4 = pkt + hl;
-	l4[off] = l4[off + 1] = 0;
-	uint32_t sum = l3 == 6 ? csum_add(0, pkt + 8, 32) : csum_add(0, pkt + 12, 8);
-	sum += proto + (uint32_t)l4len;
-	sum = csum_add(sum, l4, l4len);
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	uint16_t c = (uint16_t)~sum;
-	if (c == 0 && proto == IPPROTO_UDP)
-		c = 0xffff;
-	l4[off] = (uint8_t)(c >> 8);
-	l4[off + 1] = (uint8_t)c;
-}
-
 /* One packet of the flow; dir 0 client -> server. step_us: time to the next packet. */
 static void pcap_pkt(struct pcapw *p, struct pflow *f, int dir, uint8_t flags, const uint8_t *pl,
 		     size_t plen, uint64_t step_us)
@@ -946,7 +912,6 @@ static void pcap_pkt(struct pcapw *p, struct pflow *f, int dir, uint8_t flags, c
 		p->err = -EMSGSIZE;
 		return;
 	}
-	l4_checksum(pkt, len, tu->l3);
 	pcap_frame(p, tu->l3, pkt, len);
 	*seq += (uint32_t)plen + ((flags & 0x03) ? 1 : 0); /* SYN and FIN take a number */
 	p->ts_us += step_us;
