@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 static const struct rdpi_flag *find(const struct rdpi_flag *flags, size_t n, const char *name,
 				    size_t len)
@@ -59,4 +60,36 @@ void rdpi_flags_usage(FILE *out, const struct rdpi_flag *flags, size_t nflags)
 {
 	for (size_t i = 0; i < nflags; i++)
 		fprintf(out, "  --%-26s %s\n", flags[i].name, flags[i].help);
+}
+
+bool rdpi_cfg_flags_common(struct rdpi_cfg_flags *c, const struct rdpi_flag *f, const char *value)
+{
+	if (strcmp(f->name, "config") == 0) {
+		c->config_path = value;
+		c->config_explicit = true;
+	} else if (strcmp(f->name, "check-config") == 0) {
+		c->check_config = strcmp(value, "false") != 0;
+	} else if (strcmp(f->name, "print-config") == 0) {
+		c->print_config = strcmp(value, "false") != 0;
+	} else {
+		return false;
+	}
+	return true;
+}
+
+int rdpi_cfg_flags_keep(struct rdpi_cfg_flags *c, const char *key, const char *value, char *err,
+			size_t errlen)
+{
+	if (c->n >= RDPI_CFG_FLAGS_MAX) {
+		snprintf(err, errlen, "more than %d configuration flags", RDPI_CFG_FLAGS_MAX);
+		return -E2BIG;
+	}
+	c->key[c->n] = key;
+	c->value[c->n++] = value;
+	return 0;
+}
+
+bool rdpi_cfg_flags_read_file(const struct rdpi_cfg_flags *c)
+{
+	return c->config_path && (c->config_explicit || access(c->config_path, F_OK) == 0);
 }

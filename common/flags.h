@@ -24,6 +24,29 @@ typedef int (*rdpi_flag_fn)(void *arg, const struct rdpi_flag *flag, const char 
 int rdpi_flags_parse(int argc, char **argv, const struct rdpi_flag *flags, size_t nflags,
 		     rdpi_flag_fn fn, void *arg, int *ret_next, char *err, size_t errlen);
 
+/* The configuration flags every daemon shares: --config FILE, --check-config and
+ * --print-config, and the other flags kept as overrides of their config keys, replayed on top
+ * of the file at every (re)load so that flags still win after SIGHUP. */
+#define RDPI_CFG_FLAGS_MAX 64
+struct rdpi_cfg_flags {
+	const char *config_path; /* the daemon's default until --config */
+	bool config_explicit;
+	bool check_config, print_config;
+	const char *key[RDPI_CFG_FLAGS_MAX];
+	const char *value[RDPI_CFG_FLAGS_MAX];
+	size_t n;
+};
+
+/* For a daemon's rdpi_flag_fn: true when f is config, check-config or print-config (taken). */
+bool rdpi_cfg_flags_common(struct rdpi_cfg_flags *c, const struct rdpi_flag *f, const char *value);
+/* Keeps key = value (already validated by the caller) as an override; -E2BIG with a message
+ * in err when more than RDPI_CFG_FLAGS_MAX flags were given. */
+int rdpi_cfg_flags_keep(struct rdpi_cfg_flags *c, const char *key, const char *value, char *err,
+			size_t errlen);
+/* Whether to read the file: always after --config (a missing file is then an error), the
+ * default path only when it exists. */
+bool rdpi_cfg_flags_read_file(const struct rdpi_cfg_flags *c);
+
 /* "  --name VALUE   help" lines. */
 void rdpi_flags_usage(FILE *out, const struct rdpi_flag *flags, size_t nflags);
 

@@ -104,40 +104,18 @@ static const struct rdpi_flag flags[] = {
 
 struct opts {
 	struct ccfg cfg;
-	const char *config_path;
-	bool config_explicit;
-	bool check_config;
-	bool print_config;
-	/* flag overrides, replayed on top of every (re)load */
-	const char *over_key[NFLAGS];
-	const char *over_val[NFLAGS];
-	size_t n_over;
+	struct rdpi_cfg_flags cf;
 };
 
 static int on_flag(void *arg, const struct rdpi_flag *f, const char *value, char *err,
 		   size_t errlen)
 {
 	struct opts *o = arg;
-	if (strcmp(f->name, "config") == 0) {
-		o->config_path = value;
-		o->config_explicit = true;
+	if (rdpi_cfg_flags_common(&o->cf, f, value))
 		return 0;
-	}
-	if (strcmp(f->name, "check-config") == 0) {
-		o->check_config = strcmp(value, "false") != 0;
-		return 0;
-	}
-	if (strcmp(f->name, "print-config") == 0) {
-		o->print_config = strcmp(value, "false") != 0;
-		return 0;
-	}
 	/* validate now so a bad flag fails before anything starts */
 	int rv = rdpi_cfg_set(&section, &o->cfg, f->cfg_key, value, err, errlen);
-	if (rv < 0)
-		return rv;
-	o->over_key[o->n_over] = f->cfg_key;
-	o->over_val[o->n_over++] = value;
-	return 0;
+	return rv < 0 ? rv : rdpi_cfg_flags_keep(&o->cf, f->cfg_key, value, err, errlen);
 }
 
 /* defaults <- file <- flags, all validated; cfg written only on success */
@@ -145,13 +123,13 @@ static int load_config(struct opts *o, struct ccfg *cfg, char *err, size_t errle
 {
 	struct ccfg tmp = {0};
 	int rv;
-	if (o->config_path && (o->config_explicit || access(o->config_path, R_OK) == 0))
-		rv =
-		    rdpi_cfg_load_file(o->config_path, &section, known_sections, &tmp, err, errlen);
+	if (rdpi_cfg_flags_read_file(&o->cf))
+		rv = rdpi_cfg_load_file(o->cf.config_path, &section, known_sections, &tmp, err,
+					errlen);
 	else
 		rv = rdpi_cfg_defaults(&section, &tmp, err, errlen);
-	for (size_t i = 0; rv == 0 && i < o->n_over; i++)
-		rv = rdpi_cfg_set(&section, &tmp, o->over_key[i], o->over_val[i], err, errlen);
+	for (size_t i = 0; rv == 0 && i < o->cf.n; i++)
+		rv = rdpi_cfg_set(&section, &tmp, o->cf.key[i], o->cf.value[i], err, errlen);
 	enum engine_kind k;
 	if (rv == 0 && engine_kind_parse(tmp.engine, &k) < 0) {
 		snprintf(err, errlen, "unsupported engine \"%s\"", tmp.engine);
@@ -415,7 +393,7 @@ static int on_reload(void *arg)
 	rdpi_log(LOG_NOTICE, TAG,
 		 "configuration reloaded from %s: applied live: %s; changed but need a restart "
 		 "(running values kept): %s",
-		 reload_ctx.o->config_path ? reload_ctx.o->config_path : "defaults",
+		 reload_ctx.o->cf.config_path ? reload_ctx.o->cf.config_path : "defaults",
 		 live[0] ? live : "none", restart[0] ? restart : "none");
 	/* keys that need a restart keep their running values, so status tells the truth */
 	struct ccfg *cur = reload_ctx.live;
@@ -506,7 +484,7 @@ int main(int argc, char **argv)
 	rdpi_daemon_block_signals();
 	rdpi_log_init("routerd-dpi-classifier", RDPI_LOG_STDERR, LOG_INFO);
 
-	struct opts o = {.config_path = DEFAULT_CONFIG};
+	struct opts o = {.cf.config_path = DEFAULT_CONFIG};
 	char err[512];
 	int next = 0;
 	if (rdpi_cfg_defaults(&section, &o.cfg, err, sizeof(err)) < 0 ||
@@ -521,12 +499,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "routerd-dpi-classifier: %s\n", err);
 		return 1;
 	}
-	if (o.print_config) {
+	if (o.cf.print_config) {
 		rdpi_cfg_dump(&section, &o.cfg, stdout);
 		rdpi_cfg_free(&section, &o.cfg);
 		return 0;
 	}
-	if (o.check_config) {
+	if (o.cf.check_config) {
 		printf("configuration OK\n");
 		rdpi_cfg_free(&section, &o.cfg);
 		return 0;

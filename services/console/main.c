@@ -91,40 +91,17 @@ static const struct rdpi_flag flags[] = {
 
 struct opts {
 	struct ccfg cfg;
-	const char *config_path;
-	bool config_explicit;
-	bool check_config;
-	bool print_config;
-	const char *over_key[NFLAGS];
-	const char *over_val[NFLAGS];
-	size_t n_over;
+	struct rdpi_cfg_flags cf;
 };
 
 static int on_flag(void *arg, const struct rdpi_flag *f, const char *value, char *err,
 		   size_t errlen)
 {
 	struct opts *o = arg;
-	if (strcmp(f->name, "config") == 0) {
-		o->config_path = value;
-		o->config_explicit = true;
+	if (rdpi_cfg_flags_common(&o->cf, f, value))
 		return 0;
-	}
-	if (strcmp(f->name, "print-config") == 0) {
-		o->print_config = strcmp(value, "false") != 0;
-		return 0;
-	}
-	if (strcmp(f->name, "check-config") == 0) {
-		o->check_config = strcmp(value, "false") != 0;
-		return 0;
-	}
 	int rv = rdpi_cfg_set(&section, &o->cfg, f->cfg_key, value, err, errlen);
-	if (rv < 0)
-		return rv;
-	if (o->n_over < NFLAGS) {
-		o->over_key[o->n_over] = f->cfg_key;
-		o->over_val[o->n_over++] = value;
-	}
-	return 0;
+	return rv < 0 ? rv : rdpi_cfg_flags_keep(&o->cf, f->cfg_key, value, err, errlen);
 }
 
 /* File (a missing default file is fine, a missing explicit one an error), then the flags. */
@@ -132,13 +109,13 @@ static int load_config(struct opts *o, struct ccfg *cfg, char *err, size_t errle
 {
 	struct ccfg tmp = {0};
 	int rv;
-	if (o->config_path && (o->config_explicit || access(o->config_path, F_OK) == 0))
-		rv =
-		    rdpi_cfg_load_file(o->config_path, &section, known_sections, &tmp, err, errlen);
+	if (rdpi_cfg_flags_read_file(&o->cf))
+		rv = rdpi_cfg_load_file(o->cf.config_path, &section, known_sections, &tmp, err,
+					errlen);
 	else
 		rv = rdpi_cfg_defaults(&section, &tmp, err, errlen);
-	for (size_t i = 0; rv == 0 && i < o->n_over; i++)
-		rv = rdpi_cfg_set(&section, &tmp, o->over_key[i], o->over_val[i], err, errlen);
+	for (size_t i = 0; rv == 0 && i < o->cf.n; i++)
+		rv = rdpi_cfg_set(&section, &tmp, o->cf.key[i], o->cf.value[i], err, errlen);
 	if (rv == 0 && !tmp.listen[0]) {
 		snprintf(err, errlen, "console.listen: must not be empty");
 		rv = -EINVAL;
@@ -270,7 +247,7 @@ int main(int argc, char **argv)
 	rdpi_daemon_block_signals();
 	rdpi_log_init(PROG, RDPI_LOG_STDERR, LOG_INFO);
 
-	struct opts o = {.config_path = DEFAULT_CONFIG};
+	struct opts o = {.cf.config_path = DEFAULT_CONFIG};
 	char err[512];
 	int next = 0;
 	if (rdpi_cfg_defaults(&section, &o.cfg, err, sizeof(err)) < 0 ||
@@ -290,12 +267,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, PROG ": %s\n", err);
 		return 1;
 	}
-	if (o.print_config) {
+	if (o.cf.print_config) {
 		rdpi_cfg_dump(&section, &o.cfg, stdout);
 		rdpi_cfg_free(&section, &o.cfg);
 		return 0;
 	}
-	if (o.check_config) {
+	if (o.cf.check_config) {
 		printf("configuration OK\n");
 		rdpi_cfg_free(&section, &o.cfg);
 		return 0;

@@ -203,61 +203,40 @@ static const struct rdpi_flag flags[] = {
 
 struct opts {
 	struct lcfg cfg;
-	const char *config_path;
-	bool config_explicit;
-	bool check_config;
-	bool print_config;
+	struct rdpi_cfg_flags cf;
 	bool format_explicit;
 	bool traffic_explicit; /* --traffic-path given: with --pcap, flows from the capture */
-	const char *over_key[NFLAGS];
-	const char *over_val[NFLAGS];
-	size_t n_over;
 };
 
 static int on_flag(void *arg, const struct rdpi_flag *f, const char *value, char *err,
 		   size_t errlen)
 {
 	struct opts *o = arg;
-	if (strcmp(f->name, "config") == 0) {
-		o->config_path = value;
-		o->config_explicit = true;
+	if (rdpi_cfg_flags_common(&o->cf, f, value))
 		return 0;
-	}
-	if (strcmp(f->name, "check-config") == 0) {
-		o->check_config = strcmp(value, "false") != 0;
-		return 0;
-	}
-	if (strcmp(f->name, "print-config") == 0) {
-		o->print_config = strcmp(value, "false") != 0;
-		return 0;
-	}
 	if (strcmp(f->name, "input-format") == 0)
 		o->format_explicit = true;
 	if (strcmp(f->name, "traffic-path") == 0)
 		o->traffic_explicit = true;
 	int rv = cfg_set(&o->cfg, f->cfg_key, value, err, errlen);
-	if (rv < 0)
-		return rv;
-	o->over_key[o->n_over] = f->cfg_key;
-	o->over_val[o->n_over++] = value;
-	return 0;
+	return rv < 0 ? rv : rdpi_cfg_flags_keep(&o->cf, f->cfg_key, value, err, errlen);
 }
 
 static int load_config(struct opts *o, struct lcfg *cfg, char *err, size_t errlen)
 {
 	struct lcfg tmp = {0};
 	int rv;
-	if (o->config_path && (o->config_explicit || access(o->config_path, R_OK) == 0)) {
-		rv =
-		    rdpi_cfg_load_file(o->config_path, &section, known_sections, &tmp, err, errlen);
+	if (rdpi_cfg_flags_read_file(&o->cf)) {
+		rv = rdpi_cfg_load_file(o->cf.config_path, &section, known_sections, &tmp, err,
+					errlen);
 		if (rv == 0)
-			rv = rdpi_cfg_load_file(o->config_path, &flows_section, known_sections,
+			rv = rdpi_cfg_load_file(o->cf.config_path, &flows_section, known_sections,
 						&tmp, err, errlen);
 	} else {
 		rv = cfg_defaults(&tmp, err, errlen);
 	}
-	for (size_t i = 0; rv == 0 && i < o->n_over; i++)
-		rv = cfg_set(&tmp, o->over_key[i], o->over_val[i], err, errlen);
+	for (size_t i = 0; rv == 0 && i < o->cf.n; i++)
+		rv = cfg_set(&tmp, o->cf.key[i], o->cf.value[i], err, errlen);
 	if (rv == 0 && tmp.pcap[0] && tmp.input_file[0]) {
 		snprintf(err, errlen, "--pcap and --input-file exclude each other");
 		rv = -EINVAL;
@@ -439,7 +418,7 @@ static int on_reload(void *arg)
 	rdpi_log(LOG_NOTICE, TAG,
 		 "configuration reloaded from %s: applied live: %s; changed but need a restart "
 		 "(running values kept): %s",
-		 reload_ctx.o->config_path ? reload_ctx.o->config_path : "defaults",
+		 reload_ctx.o->cf.config_path ? reload_ctx.o->cf.config_path : "defaults",
 		 live[0] ? live : "none", restart[0] ? restart : "none");
 	/* keys that need a restart keep their running values, so status tells the truth */
 	pthread_mutex_lock(&cfg_lock);
@@ -640,7 +619,7 @@ int main(int argc, char **argv)
 	rdpi_daemon_block_signals();
 	rdpi_log_init(PROG, RDPI_LOG_STDERR, LOG_INFO);
 
-	struct opts o = {.config_path = DEFAULT_CONFIG};
+	struct opts o = {.cf.config_path = DEFAULT_CONFIG};
 	char err[512];
 	int next = 0;
 	if (cfg_defaults(&o.cfg, err, sizeof(err)) < 0 ||
@@ -660,13 +639,13 @@ int main(int argc, char **argv)
 		fprintf(stderr, PROG ": %s\n", err);
 		return 1;
 	}
-	if (o.print_config) {
+	if (o.cf.print_config) {
 		rdpi_cfg_dump(&section, &o.cfg, stdout);
 		rdpi_cfg_dump(&flows_section, &o.cfg, stdout);
 		cfg_free(&o.cfg);
 		return 0;
 	}
-	if (o.check_config) {
+	if (o.cf.check_config) {
 		printf("configuration OK\n");
 		cfg_free(&o.cfg);
 		return 0;
