@@ -713,3 +713,8 @@ out:
 	nng_aio_free(aio);
 	return st;
 }
+
+void rdpi_rpc_fini(void)
+{
+	nng_fini();
+}

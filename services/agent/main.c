@@ -420,5 +420,6 @@ int main(int argc, char **argv)
 	else
 		rc = run_daemon();
 	rdpi_cfg_free(&agentcfg_section, &cfg);
+	rdpi_rpc_fini();
 	return rc;
 }

@@ -528,5 +528,6 @@ int main(int argc, char **argv)
 	}
 	stack_stop(&s);
 	rdpi_cfg_free(&section, &o.cfg);
+	rdpi_rpc_fini();
 	return rc;
 }

@@ -665,5 +665,6 @@ int main(int argc, char **argv)
 		rc = cmd_daemon(&o);
 	}
 	cfg_free(&o.cfg);
+	rdpi_rpc_fini();
 	return rc;
 }

@@ -602,5 +602,7 @@ int main(void)
 	    cmocka_unit_test(test_agent_daemon_http),
 	    cmocka_unit_test(test_agent_daemon_nng_batch),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	int rc = cmocka_run_group_tests(tests, setup, teardown);
+	rdpi_rpc_fini();
+	return rc;
 }

@@ -728,5 +728,7 @@ int main(void)
 	    cmocka_unit_test(test_daemon_hung_agent_does_not_block),
 	    cmocka_unit_test(test_daemon_agent_without_libndpi_keeps_builtin_active),
 	};
-	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+	int rc = cmocka_run_group_tests(tests, group_setup, group_teardown);
+	rdpi_rpc_fini();
+	return rc;
 }

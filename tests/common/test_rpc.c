@@ -688,6 +688,7 @@ static int group_teardown(void **state)
 	pthread_cond_signal(&pend_cond);
 	pthread_mutex_unlock(&pend_lock);
 	pthread_join(finisher, NULL);
+	rdpi_rpc_fini();
 	char cmd[128];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
 	return system(cmd) == 0 ? 0 : -1;
