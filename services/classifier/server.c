@@ -166,7 +166,9 @@ static enum rdpi_status h_status(void *arg, struct rdpi_call *call, const Protob
 	routerd__dpi__v1__resources__init(rs);
 	ag->socket = s->agent_socket;
 	ag->available = agent_wanted(s) && as.available;
-	ag->libndpiloaded = as.libndpi_loaded;
+	/* only what a reachable agent said: while it is down (breaker open, no probes) the last
+	 * answer would claim a libndpi nobody can use */
+	ag->libndpiloaded = ag->available && as.libndpi_loaded;
 	if (s->info.kind == ENGINE_BUILTIN)
 		ag->error = "agent not used by the builtin engine";
 	else if (as.error[0])

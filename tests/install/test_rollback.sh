@@ -116,6 +116,7 @@ fi
 st=$(get "$T/cls.sock" /v1/status)
 [ "$(printf '%s' "$st" | jq -r .agent.available)" = true ] || fail "agent not available before the stop: $(printf '%s' "$st" | jq -c .agent)"
 [ "$(printf '%s' "$st" | jq -r .agent.breaker)" = closed ] || fail "breaker not closed before the stop: $(printf '%s' "$st" | jq -c .agent)"
+[ "$(printf '%s' "$st" | jq -r .agent.libndpiLoaded)" = "$ndpi" ] || fail "classifier status libndpiLoaded is not the agent's ($ndpi): $(printf '%s' "$st" | jq -c .agent)"
 feed 50
 wait_for 20 rows_ge 50 || fail "logger rows before the stop: $(rows)"
 rows0=$(rows)
@@ -160,6 +161,7 @@ ok "$n classifications without the agent: all builtin-payload with the SNI (fall
 st=$(get "$T/cls.sock" /v1/status)
 echo "classifier status.agent: $(printf '%s' "$st" | jq -c .agent)"
 [ "$(printf '%s' "$st" | jq -r .agent.available)" = false ] || fail "status says the agent is available"
+[ "$(printf '%s' "$st" | jq -r .agent.libndpiLoaded)" = false ] || fail "status says libndpi is loaded with the agent stopped"
 br=$(printf '%s' "$st" | jq -r .agent.breaker)
 [ "$br" = open ] || [ "$br" = half-open ] || fail "breaker is '$br' with the agent stopped"
 [ "$(printf '%s' "$st" | jq -r '.agent.breakerOpens // 0')" -ge 1 ] || fail "breakerOpens did not count"
