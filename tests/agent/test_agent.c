@@ -32,6 +32,7 @@
 #include "ndpi_adapter.h"
 #include "routerd/dpi/v1/agent.pb-c.h"
 #include "selftest.h"
+#include "testutil.h"
 
 static char tmpdir[64];
 static char bin[1024];
@@ -93,20 +94,12 @@ struct daemon {
 	char sock[128], url[160], conf[128];
 };
 
-static void write_file(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
-}
-
 static void daemon_start(struct daemon *d, const char *tag, const char *conf_text)
 {
 	snprintf(d->sock, sizeof(d->sock), "%s/%s/agent.sock", tmpdir, tag);
 	snprintf(d->url, sizeof(d->url), "ipc://%s/%s/agent.ipc", tmpdir, tag);
 	snprintf(d->conf, sizeof(d->conf), "%s/%s.conf", tmpdir, tag);
-	write_file(d->conf, conf_text);
+	tu_write_file(d->conf, conf_text);
 	d->pid = fork();
 	assert_true(d->pid >= 0);
 	if (d->pid == 0) {
@@ -295,8 +288,8 @@ static void test_agent_check_config(void **state)
 	char good[128], bad[128], *out, *err;
 	snprintf(good, sizeof(good), "%s/good.conf", tmpdir);
 	snprintf(bad, sizeof(bad), "%s/bad.conf", tmpdir);
-	write_file(good, conf_ok);
-	write_file(bad, "agent = {\n  name = \"x\";\n  flowLimt = 5;\n};\n");
+	tu_write_file(good, conf_ok);
+	tu_write_file(bad, "agent = {\n  name = \"x\";\n  flowLimt = 5;\n};\n");
 	int rc = run(&out, &err, (const char *const[]){"--check-config", "--config", good, NULL});
 	assert_int_equal(rc, 0);
 	free(out);
@@ -314,7 +307,7 @@ static void test_agent_refuses_non_socket_path(void **state)
 	char path[128], url[160], *out, *err;
 	snprintf(path, sizeof(path), "%s/not-a-socket", tmpdir);
 	snprintf(url, sizeof(url), "ipc://%s/ns.ipc", tmpdir);
-	write_file(path, "do not remove");
+	tu_write_file(path, "do not remove");
 	int rc =
 	    run(&out, &err, (const char *const[]){"daemon", "--socket", path, "--ipc", url, NULL});
 	assert_int_not_equal(rc, 0);
@@ -450,13 +443,13 @@ static void test_agent_daemon_http(void **state)
 	free(metrics);
 
 	/* SIGHUP: a bad file keeps the old config, a good one is applied */
-	write_file(d.conf, "agent = { flowLimit = \"x\"; };\n");
+	tu_write_file(d.conf, "agent = { flowLimit = \"x\"; };\n");
 	kill(d.pid, SIGHUP);
 	usleep(200000);
 	j = http_json(d.sock, "GET", "/v1/status", NULL, &code);
 	assert_int_equal(json_integer_value(json_object_get(j, "flowLimit")), 500);
 	json_decref(j);
-	write_file(d.conf, "agent = { name = \"reloaded\"; flowLimit = 600; };\n");
+	tu_write_file(d.conf, "agent = { name = \"reloaded\"; flowLimit = 600; };\n");
 	kill(d.pid, SIGHUP);
 	for (int i = 0; i < 100; i++) {
 		usleep(20000);

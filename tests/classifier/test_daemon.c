@@ -28,6 +28,7 @@
 #include "common/wire.h"
 #include "routerd/dpi/v1/agent.pb-c.h"
 #include "routerd/dpi/v1/classifier.pb-c.h"
+#include "testutil.h"
 
 static char bin[512];
 static char dir[64];
@@ -36,40 +37,11 @@ static unsigned seq;
 /* ---- process helpers ------------------------------------------------------ */
 
 /* Run a shell command, capture stdout (and stderr when merge), return exit code. */
-static int run(char *out, size_t outlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int run(char *out, size_t outlen, const char *fmt, ...)
-{
-	char cmd[4096];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	FILE *p = popen(cmd, "r");
-	if (!p)
-		return -1;
-	size_t n = fread(out, 1, outlen - 1, p);
-	out[n] = '\0';
-	int rc = pclose(p);
-	return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-}
-
 struct daemon {
 	pid_t pid;
 	char sock[160];
 	char ipc[200];
 };
-
-static int wait_for_socket(const char *path)
-{
-	for (int i = 0; i < 300; i++) {
-		struct stat st;
-		if (stat(path, &st) == 0 && S_ISSOCK(st.st_mode))
-			return 0;
-		usleep(10000);
-	}
-	return -1;
-}
 
 /* Start the daemon with extra flags (NULL-terminated). */
 static int daemon_start(struct daemon *d, const char *const *extra)
@@ -92,7 +64,7 @@ static int daemon_start(struct daemon *d, const char *const *extra)
 		execv(bin, (char *const *)argv);
 		_exit(127);
 	}
-	return wait_for_socket(d->sock);
+	return tu_wait_for_socket(d->sock, 0, 3000);
 }
 
 static void daemon_stop(struct daemon *d)
@@ -109,7 +81,7 @@ static int curl(const struct daemon *d, const char *method, const char *path, co
 {
 	char tmp[8192];
 	int rc =
-	    run(tmp, sizeof(tmp),
+	    tu_run(tmp, sizeof(tmp),
 		"curl -s -X %s --unix-socket '%s' -w '\\n%%{http_code}' %s%s%s "
 		"'http://unix%s'",
 		method, d->sock, body ? "-H 'Content-Type: application/json' --data-binary '" : "",
@@ -262,7 +234,7 @@ static void fake_stop(struct fake_agent *f)
 static void test_daemon_selftest(void **state)
 {
 	char out[8192];
-	assert_int_equal(run(out, sizeof(out), "'%s' selftest", bin), 0);
+	assert_int_equal(tu_run(out, sizeof(out), "'%s' selftest", bin), 0);
 	print_message("%s", out);
 	assert_non_null(strstr(out, "\"appName\":\"tls\""));
 	assert_non_null(strstr(out, "\"tlsSNI\":\"routerd-dpi-selftest.example\""));
@@ -279,8 +251,8 @@ static void test_daemon_selftest(void **state)
 static void test_daemon_ndpi_reader_has_no_effect(void **state)
 {
 	char a[8192], b[8192];
-	assert_int_equal(run(a, sizeof(a), "'%s' selftest", bin), 0);
-	assert_int_equal(run(b, sizeof(b), "'%s' selftest --ndpi-reader /usr/bin/ndpiReader", bin),
+	assert_int_equal(tu_run(a, sizeof(a), "'%s' selftest", bin), 0);
+	assert_int_equal(tu_run(b, sizeof(b), "'%s' selftest --ndpi-reader /usr/bin/ndpiReader", bin),
 			 0);
 	assert_string_equal(a, b);
 }
@@ -290,7 +262,7 @@ static void test_daemon_classify_reads_json(void **state)
 	const char *http = "GET /x HTTP/1.1\r\nHost: Example.ORG:8080\r\nUser-Agent: t\r\n\r\n";
 	char *enc = b64((const uint8_t *)http, strlen(http));
 	char out[8192];
-	assert_int_equal(run(out, sizeof(out),
+	assert_int_equal(tu_run(out, sizeof(out),
 			     "echo '{\"transportProtocol\":\"tcp\",\"srcAddress\":\"192.0.2.1\","
 			     "\"srcPort\":40000,\"dstAddress\":\"198.51.100.2\",\"dstPort\":8080,"
 			     "\"l4Payload\":\"%s\"}' | '%s' classify",
@@ -303,18 +275,18 @@ static void test_daemon_classify_reads_json(void **state)
 
 	/* bad JSON is an error naming the problem, exit 1 */
 	assert_int_equal(
-	    run(out, sizeof(out), "echo '{\"srcPort\":\"x\"}' | '%s' classify 2>&1", bin), 1);
+	    tu_run(out, sizeof(out), "echo '{\"srcPort\":\"x\"}' | '%s' classify 2>&1", bin), 1);
 	assert_non_null(strstr(out, "srcPort"));
 }
 
 static void test_daemon_unsupported_engine(void **state)
 {
 	char out[2048];
-	assert_int_equal(run(out, sizeof(out), "'%s' --engine foo --check-config 2>&1", bin), 1);
+	assert_int_equal(tu_run(out, sizeof(out), "'%s' --engine foo --check-config 2>&1", bin), 1);
 	assert_non_null(strstr(out, "unsupported engine \"foo\""));
-	assert_int_equal(run(out, sizeof(out), "'%s' --engine ' AUTO ' --check-config 2>&1", bin),
+	assert_int_equal(tu_run(out, sizeof(out), "'%s' --engine ' AUTO ' --check-config 2>&1", bin),
 			 0);
-	assert_int_equal(run(out, sizeof(out), "'%s' help", bin), 0);
+	assert_int_equal(tu_run(out, sizeof(out), "'%s' help", bin), 0);
 	assert_non_null(strstr(out, "--ndpi-agent-socket"));
 }
 
@@ -386,7 +358,7 @@ static void test_daemon_serves_socket_and_counts(void **state)
 	assert_non_null(strstr(out, "routerd_dpi_classifier_dns_cache_entries 0\n"));
 
 	if (access("/usr/bin/nngcat", X_OK) == 0) {
-		assert_int_equal(run(out, sizeof(out),
+		assert_int_equal(tu_run(out, sizeof(out),
 				     "nngcat --req --dial '%s' --data '{\"method\":\"Status\"}' "
 				     "--ascii --recv-timeout 5",
 				     d.ipc),
@@ -461,7 +433,7 @@ static void test_daemon_refuses_non_socket_path(void **state)
 	fputs("keep me", f);
 	fclose(f);
 	int rc =
-	    run(out, sizeof(out), "timeout 5 '%s' daemon --socket '%s' --ipc 'ipc://%s/x.ipc' 2>&1",
+	    tu_run(out, sizeof(out), "timeout 5 '%s' daemon --socket '%s' --ipc 'ipc://%s/x.ipc' 2>&1",
 		bin, path, dir);
 	assert_int_not_equal(rc, 0);
 	assert_non_null(strstr(out, "not a socket"));

@@ -27,6 +27,7 @@
 
 #include <jansson.h>
 #include <sqlite3.h>
+#include "testutil.h"
 
 #define NFLOWS 4000
 #define NLOGS  3000
@@ -39,63 +40,6 @@ static int64_t gen_now; /* unix s the generated 24 h end at */
 
 /* ---- processes --------------------------------------------------------------------------- */
 
-static pid_t spawn(const char *const *argv, const char *errpath)
-{
-	pid_t pid = fork();
-	if (pid != 0)
-		return pid;
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	int fd = open(errpath ? errpath : "/dev/null", O_WRONLY | O_CREAT | O_APPEND, 0644);
-	if (fd >= 0) {
-		dup2(fd, 2);
-		close(fd);
-	}
-	int null = open("/dev/null", O_RDWR);
-	if (null >= 0) {
-		dup2(null, 0);
-		dup2(null, 1);
-		close(null);
-	}
-	execv(argv[0], (char *const *)argv);
-	_exit(127);
-}
-
-static int wait_exit(pid_t pid, int timeout_ms)
-{
-	int st;
-	for (int i = 0; i < timeout_ms / 10; i++) {
-		pid_t r = waitpid(pid, &st, WNOHANG);
-		if (r == pid)
-			return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-		usleep(10000);
-	}
-	kill(pid, SIGKILL);
-	waitpid(pid, &st, 0);
-	return -1;
-}
-
-static void print_file(const char *path)
-{
-	char line[1024];
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return;
-	while (fgets(line, sizeof(line), f))
-		print_message("  | %s", line);
-	fclose(f);
-}
-
-static int wait_for_socket(const char *path, int timeout_ms)
-{
-	for (int i = 0; i < timeout_ms / 10; i++) {
-		struct stat st;
-		if (stat(path, &st) == 0 && S_ISSOCK(st.st_mode))
-			return 0;
-		usleep(10000);
-	}
-	return -1;
-}
-
 static int gendb(const char *fwp, const char *tfp, int flows, int logs)
 {
 	char nflows[16], nlogs[16], now[24];
@@ -105,8 +49,8 @@ static int gendb(const char *fwp, const char *tfp, int flows, int logs)
 	const char *argv[] = {
 	    gendb_bin, "--firewall-db", fwp, "--traffic-db", tfp, "--flows", nflows, "--logs",
 	    nlogs,     "--seed",	"7", "--now",	     now, NULL};
-	pid_t pid = spawn(argv, errlog);
-	return pid < 0 ? -1 : wait_exit(pid, 60000);
+	pid_t pid = tu_spawn(argv, errlog);
+	return pid < 0 ? -1 : tu_wait_exit(pid, 60000);
 }
 
 /* Console on a Unix socket; extra flags (NULL-terminated, may be NULL) appended. */
@@ -138,9 +82,9 @@ static pid_t console_start_with(const char *sockpath, const char *tfp, const cha
 	for (size_t i = 0; extra && extra[i] && n + 1 < sizeof(argv) / sizeof(argv[0]); i++)
 		argv[n++] = extra[i];
 	argv[n] = NULL;
-	pid_t pid = spawn(argv, errlog);
-	if (pid > 0 && wait_for_socket(sockpath, 10000) < 0) {
-		print_file(errlog);
+	pid_t pid = tu_spawn(argv, errlog);
+	if (pid > 0 && tu_wait_for_socket(sockpath, 0, 10000) < 0) {
+		tu_print_file(errlog);
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
 		return -1;
@@ -159,9 +103,9 @@ static void console_stop(pid_t pid)
 	if (pid <= 0)
 		return;
 	kill(pid, SIGTERM);
-	int rc = wait_exit(pid, 10000);
+	int rc = tu_wait_exit(pid, 10000);
 	if (rc != 0)
-		print_file(errlog);
+		tu_print_file(errlog);
 	assert_int_equal(rc, 0);
 }
 
@@ -289,28 +233,6 @@ static long long jint(json_t *o, const char *key)
 
 /* ---- independent SQL ------------------------------------------------------------------------ */
 
-static long long sql_int(const char *db, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static long long sql_int(const char *db, const char *fmt, ...)
-{
-	char q[4096];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(q, sizeof(q), fmt, ap);
-	va_end(ap);
-	sqlite3 *h = NULL;
-	sqlite3_stmt *st = NULL;
-	long long v = -1;
-	if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
-	    sqlite3_prepare_v2(h, q, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
-	else
-		print_message("sql error %s: %s\n", q, sqlite3_errmsg(h));
-	sqlite3_finalize(st);
-	sqlite3_close(h);
-	return v;
-}
-
 static void sql_text(const char *db, char *out, size_t len, const char *q)
 {
 	sqlite3 *h = NULL;
@@ -359,18 +281,18 @@ static uint64_t file_hash(const char *path, off_t *ret_size)
 static void test_api_summary(void **state)
 {
 	json_t *s = get_ok("/api/v1/summary?since=48h");
-	long long total = sql_int(tf, "SELECT COUNT(*) FROM flows");
+	long long total = tu_db_int(tf, "SELECT COUNT(*) FROM flows");
 	assert_int_equal(total, NFLOWS);
 	assert_int_equal(jint(s, "flows"), total);
-	assert_int_equal(jint(s, "bytes"), sql_int(tf, "SELECT SUM(" BYTES_SQL ") FROM flows"));
+	assert_int_equal(jint(s, "bytes"), tu_db_int(tf, "SELECT SUM(" BYTES_SQL ") FROM flows"));
 	json_t *sr = json_object_get(s, "sourceRatios");
 	static const char *const srcs[] = {"ndpi-agent", "builtin-payload", "dns-cache",
 					   "sni-cache",	 "port-fallback",   "unidentified"};
 	double fsum = 0, bsum = 0;
 	for (size_t i = 0; i < 6; i++) {
 		long long want =
-		    sql_int(tf, "SELECT COUNT(*) FROM flows WHERE " SRC_SQL " = '%s'", srcs[i]);
-		long long wantb = sql_int(
+		    tu_db_int(tf, "SELECT COUNT(*) FROM flows WHERE " SRC_SQL " = '%s'", srcs[i]);
+		long long wantb = tu_db_int(
 		    tf, "SELECT COALESCE(SUM(" BYTES_SQL "),0) FROM flows WHERE " SRC_SQL " = '%s'",
 		    srcs[i]);
 		assert_true(want > 0);
@@ -393,7 +315,7 @@ static void test_api_summary(void **state)
 	json_t *top = json_array_get(json_object_get(s, "topApps"), 0);
 	assert_string_equal(json_string_value(json_object_get(top, "app")), want);
 	assert_int_equal(jint(top, "flows"),
-			 sql_int(tf, "SELECT COUNT(*) FROM flows WHERE app_name = '%s'", want));
+			 tu_db_int(tf, "SELECT COUNT(*) FROM flows WHERE app_name = '%s'", want));
 	sql_text(tf, want, sizeof(want),
 		 "SELECT client_address FROM flows GROUP BY client_address ORDER BY SUM(" BYTES_SQL
 		 ") DESC LIMIT 1");
@@ -401,7 +323,7 @@ static void test_api_summary(void **state)
 	assert_string_equal(json_string_value(json_object_get(top, "client")), want);
 	assert_int_equal(
 	    jint(top, "bytesIn"),
-	    sql_int(tf, "SELECT SUM(bytes_in) FROM flows WHERE client_address = '%s'", want));
+	    tu_db_int(tf, "SELECT SUM(bytes_in) FROM flows WHERE client_address = '%s'", want));
 	assert_true(json_array_size(json_object_get(s, "topDomains")) == 10);
 	/* providers: google is there (youtube / googlevideo / gstatic hosts) */
 	json_t *provs = json_object_get(s, "topProviders");
@@ -415,15 +337,15 @@ static void test_api_summary(void **state)
 	json_t *fwj = json_object_get(s, "firewall");
 	assert_int_equal(
 	    jint(fwj, "denies"),
-	    sql_int(fw, "SELECT COUNT(*) FROM firewall_logs WHERE action <> 'accept'"));
+	    tu_db_int(fw, "SELECT COUNT(*) FROM firewall_logs WHERE action <> 'accept'"));
 	assert_int_equal(jint(fwj, "orphanReturns"),
-			 sql_int(fw, "SELECT COUNT(*) FROM firewall_logs WHERE correlation = "
+			 tu_db_int(fw, "SELECT COUNT(*) FROM firewall_logs WHERE correlation = "
 				     "'orphan_return'"));
 	assert_int_equal(jint(fwj, "trueSuspicious"),
-			 sql_int(fw, "SELECT COUNT(*) FROM firewall_logs WHERE correlation = "
+			 tu_db_int(fw, "SELECT COUNT(*) FROM firewall_logs WHERE correlation = "
 				     "'true_suspicious'"));
 	assert_int_equal(jint(fwj, "cacheHits"),
-			 sql_int(fw, "SELECT COUNT(*) FROM firewall_logs WHERE hint LIKE "
+			 tu_db_int(fw, "SELECT COUNT(*) FROM firewall_logs WHERE hint LIKE "
 				     "'%%denied packet matched prior%%'"));
 	assert_true(jint(fwj, "orphanReturns") > 0 && jint(fwj, "cacheHits") > 0);
 	/* the classifier socket does not exist: unreachable, with an error entry */
@@ -446,7 +368,7 @@ static void check_total(const char *query, const char *where)
 	json_t *j = get_ok("/api/v1/traffic-flows?from=%lld&until=%lld&%s", (long long)from,
 			   (long long)until, query);
 	long long want =
-	    sql_int(tf,
+	    tu_db_int(tf,
 		    "SELECT COUNT(*) FROM flows WHERE ts_started >= %lld AND "
 		    "ts_started <= %lld AND (%s)",
 		    (long long)from * 1000000000LL, (long long)until * 1000000000LL, where);
@@ -581,7 +503,7 @@ static void test_api_firewall_logs(void **state)
 {
 	json_t *j = get_ok("/api/v1/firewall-logs?since=48h&action=reject&limit=20");
 	assert_int_equal(jint(j, "total"),
-			 sql_int(fw, "SELECT COUNT(*) FROM firewall_logs WHERE action = 'reject'"));
+			 tu_db_int(fw, "SELECT COUNT(*) FROM firewall_logs WHERE action = 'reject'"));
 	json_t *logs = json_object_get(j, "logs");
 	assert_int_equal(json_array_size(logs), 20);
 	for (size_t i = 0; i < 20; i++) {
@@ -599,7 +521,7 @@ static void test_api_firewall_logs(void **state)
 	j = get_ok("/api/v1/firewall-logs?since=48h&src=%s", src);
 	assert_int_equal(
 	    jint(j, "total"),
-	    sql_int(fw, "SELECT COUNT(*) FROM firewall_logs WHERE src_address = '%s'", src));
+	    tu_db_int(fw, "SELECT COUNT(*) FROM firewall_logs WHERE src_address = '%s'", src));
 }
 
 static void test_api_clients(void **state)
@@ -607,7 +529,7 @@ static void test_api_clients(void **state)
 	json_t *j = get_ok("/api/v1/clients?window=30d&limit=500");
 	json_t *cl = json_object_get(j, "clients");
 	assert_int_equal(json_array_size(cl),
-			 sql_int(tf, "SELECT COUNT(DISTINCT client_address) FROM flows"));
+			 tu_db_int(tf, "SELECT COUNT(DISTINCT client_address) FROM flows"));
 	json_t *top = json_array_get(cl, 0);
 	const char *addr = json_string_value(json_object_get(top, "client"));
 	char want[64];
@@ -617,7 +539,7 @@ static void test_api_clients(void **state)
 	assert_string_equal(addr, want);
 	assert_int_equal(
 	    jint(top, "flows"),
-	    sql_int(tf, "SELECT COUNT(*) FROM flows WHERE client_address = '%s'", addr));
+	    tu_db_int(tf, "SELECT COUNT(*) FROM flows WHERE client_address = '%s'", addr));
 	json_t *hourly = json_object_get(top, "hourly");
 	assert_int_equal(json_array_size(hourly), 24);
 	/* buckets: consecutive hours, oldest first; their flows are SQL's since the first hour */
@@ -631,7 +553,7 @@ static void test_api_clients(void **state)
 	struct tm tm = {0};
 	strptime(h0, "%Y-%m-%dT%H:%M:%S", &tm);
 	long long h0s = (long long)timegm(&tm);
-	assert_int_equal(hflows, sql_int(tf,
+	assert_int_equal(hflows, tu_db_int(tf,
 					 "SELECT COUNT(*) FROM flows WHERE client_address = '%s' "
 					 "AND ts_started >= %lld",
 					 addr, h0s * 1000000000LL));
@@ -740,8 +662,8 @@ static void test_api_injection(void **state)
 		j = get_ok("/api/v1/clients?client=%s", e);
 		assert_int_equal(json_array_size(json_object_get(j, "clients")), 0);
 	}
-	assert_int_equal(sql_int(tf, "SELECT COUNT(*) FROM flows"), NFLOWS);
-	assert_int_equal(sql_int(fw, "SELECT COUNT(*) FROM firewall_logs"), NLOGS);
+	assert_int_equal(tu_db_int(tf, "SELECT COUNT(*) FROM flows"), NFLOWS);
+	assert_int_equal(tu_db_int(fw, "SELECT COUNT(*) FROM firewall_logs"), NLOGS);
 }
 
 /* Runs last among the tests on the shared console: nothing it did changed the files. */
@@ -1142,7 +1064,7 @@ static void test_api_cache_invalidation(void **state)
 	assert_true(now_ms() - t0 >= 4000);
 	console_stop(pid);
 	/* the console never wrote: our rows are the only change */
-	assert_int_equal(sql_int(t3, "SELECT COUNT(*) FROM flows"), 303);
+	assert_int_equal(tu_db_int(t3, "SELECT COUNT(*) FROM flows"), 303);
 }
 
 static void test_api_health_probe(void **state)
@@ -1158,9 +1080,9 @@ static void test_api_health_probe(void **state)
 	snprintf(cerr, sizeof(cerr), "%s/classifier.err", dir);
 	const char *argv[] = {classifier_bin, "daemon", "--engine", "builtin", "--socket",
 			      csock,	      "--ipc",	cipc,	    NULL};
-	pid_t cpid = spawn(argv, cerr);
+	pid_t cpid = tu_spawn(argv, cerr);
 	assert_true(cpid > 0);
-	assert_int_equal(wait_for_socket(csock, 10000), 0);
+	assert_int_equal(tu_wait_for_socket(csock, 0, 10000), 0);
 	/* a cache ttl longer than the test: the summary body comes from the cache, the health
 	 * block must still follow the probe */
 	static const char *const ttl[] = {"--cache-ttl", "60s", "--cache-max-age", "60s", NULL};
@@ -1190,7 +1112,7 @@ static void test_api_health_probe(void **state)
 	assert_true(reachable);
 	/* classifier gone: unreachable after a probe round, requests stay fast */
 	kill(cpid, SIGTERM);
-	assert_int_equal(wait_exit(cpid, 10000), 0);
+	assert_int_equal(tu_wait_exit(cpid, 10000), 0);
 	bool down = false;
 	for (int i = 0; i < 100 && !down; i++) {
 		resp_free(&r);
@@ -1323,7 +1245,7 @@ static int group_setup(void **state)
 	snprintf(errlog, sizeof(errlog), "%s/stderr.log", dir);
 	gen_now = (int64_t)time(NULL);
 	if (gendb(fw, tf, NFLOWS, NLOGS) != 0) {
-		print_file(errlog);
+		tu_print_file(errlog);
 		return -1;
 	}
 	tf_hash = file_hash(tf, NULL);
@@ -1340,10 +1262,10 @@ static int group_teardown(void **state)
 	int rc = 0;
 	if (console_pid > 0) {
 		kill(console_pid, SIGTERM);
-		rc = wait_exit(console_pid, 10000);
+		rc = tu_wait_exit(console_pid, 10000);
 		if (rc != 0) {
 			print_message("console exited %d\n", rc);
-			print_file(errlog);
+			tu_print_file(errlog);
 		}
 	}
 	char cmd[128];

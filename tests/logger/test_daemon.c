@@ -28,6 +28,7 @@
 
 #include "common/packet.h"
 #include "common/synth.h"
+#include "testutil.h"
 
 static char logger_bin[PATH_MAX];
 static char classifier_bin[PATH_MAX];
@@ -38,85 +39,9 @@ static bool have_logger;
 /* ---- process helpers ------------------------------------------------------------------ */
 
 /* Run a shell command, capture its stdout, return the exit code (-1 when killed). */
-static int run(char *out, size_t outlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int run(char *out, size_t outlen, const char *fmt, ...)
-{
-	char cmd[8192];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	FILE *p = popen(cmd, "r");
-	if (!p)
-		return -1;
-	size_t n = fread(out, 1, outlen - 1, p);
-	out[n] = '\0';
-	int rc = pclose(p);
-	return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-}
-
-static int wait_for_socket(const char *path, int tries)
-{
-	for (int i = 0; i < tries; i++) {
-		struct stat st;
-		if (stat(path, &st) == 0 && S_ISSOCK(st.st_mode))
-			return 0;
-		usleep(10000);
-	}
-	return -1;
-}
-
 /* Fork and exec argv; stderr goes to errpath (appended) when non-NULL, else /dev/null. */
-static pid_t spawn(const char *const *argv, const char *errpath)
-{
-	pid_t pid = fork();
-	if (pid != 0)
-		return pid;
-	/* a failed assertion longjmps past the stop calls: never leave a daemon behind */
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	int fd = open(errpath ? errpath : "/dev/null", O_WRONLY | O_CREAT | O_APPEND, 0644);
-	if (fd >= 0) {
-		dup2(fd, 2);
-		close(fd);
-	}
-	int null = open("/dev/null", O_RDWR);
-	if (null >= 0) {
-		dup2(null, 0);
-		dup2(null, 1);
-		close(null);
-	}
-	execv(argv[0], (char *const *)argv);
-	_exit(127);
-}
-
 /* waitpid with a deadline: the exit status (WEXITSTATUS), 128+sig when killed by a signal,
  * -1 when it did not exit in time (then it is SIGKILLed and reaped). */
-static int wait_exit(pid_t pid, int timeout_ms)
-{
-	int st;
-	for (int i = 0; i < timeout_ms / 10; i++) {
-		pid_t r = waitpid(pid, &st, WNOHANG);
-		if (r == pid)
-			return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-		usleep(10000);
-	}
-	kill(pid, SIGKILL);
-	waitpid(pid, &st, 0);
-	return -1;
-}
-
-static void print_file(const char *path)
-{
-	char line[1024];
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return;
-	while (fgets(line, sizeof(line), f))
-		print_message("  | %s", line);
-	fclose(f);
-}
-
 /* ---- classifier ----------------------------------------------------------------------- */
 
 struct classifier {
@@ -134,10 +59,10 @@ static int classifier_start(struct classifier *c)
 	snprintf(c->err, sizeof(c->err), "%s/c%u.err", dir, n);
 	const char *argv[] = {classifier_bin, "daemon", "--engine", "builtin", "--socket",
 			      c->sock,	      "--ipc",	c->ipc,	    NULL};
-	c->pid = spawn(argv, c->err);
+	c->pid = tu_spawn(argv, c->err);
 	if (c->pid < 0)
 		return -1;
-	return wait_for_socket(c->sock, 500);
+	return tu_wait_for_socket(c->sock, 0, 5000);
 }
 
 /* SIGTERM; a non-zero exit (e.g. a sanitizer report) is printed, not failed: the
@@ -146,49 +71,16 @@ static void classifier_stop(struct classifier *c)
 {
 	if (c->pid > 0) {
 		kill(c->pid, SIGTERM);
-		int rc = wait_exit(c->pid, 5000);
+		int rc = tu_wait_exit(c->pid, 5000);
 		if (rc != 0) {
 			print_message("warning: classifier exited %d; stderr:\n", rc);
-			print_file(c->err);
+			tu_print_file(c->err);
 		}
 	}
 	c->pid = 0;
 }
 
 /* ---- database ------------------------------------------------------------------------- */
-
-/* Runs a SELECT COUNT(*)-style query; the integer in the first column of the first row, or
- * -1 when the database cannot be read (the SQLite error is printed). */
-/* The last query db_int() ran (for failure messages). */
-static char last_sql[2048];
-
-static long long db_int(const char *db, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static long long db_int(const char *db, const char *fmt, ...)
-{
-	char *sql = last_sql;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(last_sql, sizeof(last_sql), fmt, ap);
-	va_end(ap);
-	sqlite3 *h = NULL;
-	sqlite3_stmt *st = NULL;
-	long long v = -1;
-	if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
-		print_message("sqlite open %s: %s\n", db, h ? sqlite3_errmsg(h) : "?");
-		goto out;
-	}
-	sqlite3_busy_timeout(h, 2000);
-	if (sqlite3_prepare_v2(h, sql, -1, &st, NULL) != SQLITE_OK) {
-		print_message("sqlite prepare \"%s\": %s\n", sql, sqlite3_errmsg(h));
-		goto out;
-	}
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
-out:
-	sqlite3_finalize(st);
-	sqlite3_close(h);
-	return v;
-}
 
 /* Prints every row of a table (debug output on failures). */
 static void db_dump(const char *db, const char *table)
@@ -223,21 +115,21 @@ out:
 /* Asserts that a COUNT(*) query gives at least min rows; dumps the tables otherwise. */
 #define expect_rows(db, min, ...)                                                                  \
 	do {                                                                                       \
-		long long n_ = db_int(db, __VA_ARGS__);                                            \
+		long long n_ = tu_db_int(db, __VA_ARGS__);                                            \
 		if (n_ < (min)) {                                                                  \
 			db_dump(db, "firewall_logs");                                              \
 			db_dump(db, "dpi_flow");                                                   \
-			fail_msg("%lld rows (want >= %d) for: %s", n_, (int)(min), last_sql);      \
+			fail_msg("%lld rows (want >= %d) for: %s", n_, (int)(min), tu_last_sql());      \
 		}                                                                                  \
 	} while (0)
 
 #define expect_no_rows(db, ...)                                                                    \
 	do {                                                                                       \
-		long long n_ = db_int(db, __VA_ARGS__);                                            \
+		long long n_ = tu_db_int(db, __VA_ARGS__);                                            \
 		if (n_ != 0) {                                                                     \
 			db_dump(db, "firewall_logs");                                              \
 			db_dump(db, "dpi_flow");                                                   \
-			fail_msg("%lld rows (want 0) for: %s", n_, last_sql);                      \
+			fail_msg("%lld rows (want 0) for: %s", n_, tu_last_sql());                      \
 		}                                                                                  \
 	} while (0)
 
@@ -277,7 +169,7 @@ static pid_t logger_spawn(struct ldaemon *l, const char *const *extra)
 	for (int i = 0; extra && extra[i] && a < 38; i++)
 		argv[a++] = extra[i];
 	argv[a] = NULL;
-	l->pid = spawn(argv, l->err);
+	l->pid = tu_spawn(argv, l->err);
 	return l->pid;
 }
 
@@ -286,11 +178,11 @@ static int logger_run_to_eof(struct ldaemon *l, const char *const *extra)
 {
 	if (logger_spawn(l, extra) < 0)
 		return -1;
-	int rc = wait_exit(l->pid, 30000);
+	int rc = tu_wait_exit(l->pid, 30000);
 	l->pid = 0;
 	if (rc != 0) {
 		print_message("logger exited %d; stderr:\n", rc);
-		print_file(l->err);
+		tu_print_file(l->err);
 	}
 	return rc;
 }
@@ -299,7 +191,7 @@ static int http_get(const char *sock, const char *path, char *out, size_t outlen
 {
 	static char tmp[65536];
 	int rc =
-	    run(tmp, sizeof(tmp),
+	    tu_run(tmp, sizeof(tmp),
 		"curl -s --max-time 5 --unix-socket '%s' -w '\\n%%{http_code}' 'http://unix%s'",
 		sock, path);
 	char *nl = strrchr(tmp, '\n');
@@ -312,25 +204,6 @@ static int http_get(const char *sock, const char *path, char *out, size_t outlen
 }
 
 /* A stats value from a LoggerStatus JSON (uint64 rendered as a string or a number). */
-static bool stat_get(json_t *root, const char *key, unsigned long long *ret)
-{
-	json_t *v = json_object_get(json_object_get(root, "stats"), key);
-	if (json_is_integer(v)) {
-		*ret = (unsigned long long)json_integer_value(v);
-		return true;
-	}
-	if (json_is_string(v)) {
-		char *end;
-		errno = 0;
-		unsigned long long x = strtoull(json_string_value(v), &end, 10);
-		if (errno || *end)
-			return false;
-		*ret = x;
-		return true;
-	}
-	return false;
-}
-
 static const char *const stat_keys[] = {"nflog_datagrams",
 					"nflog_packets",
 					"nflog_lost",
@@ -366,7 +239,7 @@ static const char *missing_stat_keys(json_t *root, char *missing, size_t len)
 	missing[0] = '\0';
 	for (size_t i = 0; i < sizeof(stat_keys) / sizeof(stat_keys[0]); i++) {
 		unsigned long long v;
-		if (!stat_get(root, stat_keys[i], &v) && o < len)
+		if (!tu_stat_get(root, stat_keys[i], &v) && o < len)
 			o += (size_t)snprintf(missing + o, len - o, " %s", stat_keys[i]);
 	}
 	return missing;
@@ -398,7 +271,7 @@ static void test_daemon_selftest_without_classifier(void **state)
 	SKIP_WITHOUT_LOGGER();
 	char db[128], out[4096], want[256];
 	snprintf(db, sizeof(db), "%s/self1.db", dir);
-	assert_int_equal(run(out, sizeof(out), "'%s' selftest --path '%s'", logger_bin, db), 0);
+	assert_int_equal(tu_run(out, sizeof(out), "'%s' selftest --path '%s'", logger_bin, db), 0);
 	trim(out);
 	print_message("%s\n", out);
 	snprintf(want, sizeof(want), "{\"ok\":true,\"path\":\"%s\"}", db);
@@ -412,7 +285,7 @@ static void test_daemon_selftest_without_classifier(void **state)
 	/* an explicitly empty --dpi-socket disables DPI */
 	snprintf(db, sizeof(db), "%s/self2.db", dir);
 	assert_int_equal(
-	    run(out, sizeof(out), "'%s' selftest --path '%s' --dpi-socket ''", logger_bin, db), 0);
+	    tu_run(out, sizeof(out), "'%s' selftest --path '%s' --dpi-socket ''", logger_bin, db), 0);
 	trim(out);
 	snprintf(want, sizeof(want), "{\"ok\":true,\"path\":\"%s\"}", db);
 	assert_string_equal(out, want);
@@ -427,7 +300,7 @@ static void test_daemon_selftest_with_classifier(void **state)
 	assert_int_equal(classifier_start(&c), 0);
 	char db[128], out[4096], want[256];
 	snprintf(db, sizeof(db), "%s/self3.db", dir);
-	int rc = run(out, sizeof(out), "'%s' selftest --path '%s' --dpi-socket '%s'", logger_bin,
+	int rc = tu_run(out, sizeof(out), "'%s' selftest --path '%s' --dpi-socket '%s'", logger_bin,
 		     db, c.ipc);
 	classifier_stop(&c);
 	assert_int_equal(rc, 0);
@@ -469,14 +342,6 @@ static const char json_lines[] =
     "\"src_ip\":\"192.0.2.32\",\"dest_ip\":\"198.51.100.42\",\"ip.totlen\":60,"
     "\"src_port\":41003,\"dest_port\":443,\"tcp.syn\":1}\n";
 
-static void write_file(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-	assert_non_null(f);
-	assert_int_equal(fputs(text, f) >= 0, 1);
-	assert_int_equal(fclose(f), 0);
-}
-
 /* The rows a deny/drop/accept triple (base: the first address' last octet) must leave. */
 static void check_line_rows(const char *db, int base, int port_base)
 {
@@ -503,7 +368,7 @@ static void check_line_rows(const char *db, int base, int port_base)
 		    "SELECT COUNT(*) FROM dpi_flow WHERE src_address = '192.0.2.%d' AND "
 		    "dst_address = '198.51.100.%d' AND src_port = %d AND dst_port = 443",
 		    base + 2, base + 12, port_base + 3);
-	assert_int_equal(db_int(db, "SELECT COUNT(*) FROM firewall_logs"), 2);
+	assert_int_equal(tu_db_int(db, "SELECT COUNT(*) FROM firewall_logs"), 2);
 }
 
 static void run_lines(const char *name, const char *text, const char *format, char *db,
@@ -514,7 +379,7 @@ static void run_lines(const char *name, const char *text, const char *format, ch
 	logger_paths(&l);
 	snprintf(in, sizeof(in), "%s/%s.in", dir, name);
 	snprintf(db, dblen, "%s/%s.db", dir, name);
-	write_file(in, text);
+	tu_write_file(in, text);
 	const char *extra[] = {"--input-file",	in,  "--input-format", format, "--path", db,
 			       "--nflog-group", "0", "--dpi-socket",   "",     NULL};
 	assert_int_equal(logger_run_to_eof(&l, extra), 0);
@@ -551,8 +416,8 @@ static void test_daemon_auto_lines(void **state)
 	expect_rows(db, 1,
 		    "SELECT COUNT(*) FROM firewall_logs WHERE src_address = '192.0.2.31' AND "
 		    "action = 'drop' AND zone_from = 'lan' AND zone_to = 'wan'");
-	assert_int_equal(db_int(db, "SELECT COUNT(*) FROM firewall_logs"), 4);
-	assert_int_equal(db_int(db, "SELECT COUNT(*) FROM dpi_flow"), 2);
+	assert_int_equal(tu_db_int(db, "SELECT COUNT(*) FROM firewall_logs"), 4);
+	assert_int_equal(tu_db_int(db, "SELECT COUNT(*) FROM dpi_flow"), 2);
 }
 
 /* ---- pcap input ----------------------------------------------------------------------- */
@@ -676,7 +541,7 @@ static void test_daemon_pcap_classified(void **state)
 	/* accept packets never become firewall_logs rows */
 	expect_no_rows(db, "SELECT COUNT(*) FROM firewall_logs");
 	/* SYN, SYN/ACK and the hello are one flow */
-	assert_int_equal(db_int(db, "SELECT COUNT(*) FROM dpi_flow WHERE protocol = 'tcp'"), 1);
+	assert_int_equal(tu_db_int(db, "SELECT COUNT(*) FROM dpi_flow WHERE protocol = 'tcp'"), 1);
 }
 
 /* --pcap with --traffic-path: traffic-flows.db rows from the capture's own packets (no
@@ -702,7 +567,7 @@ static void test_daemon_pcap_traffic_flows(void **state)
 	classifier_stop(&c);
 	assert_int_equal(rc, 0);
 
-	assert_int_equal(db_int(tdb, "SELECT COUNT(*) FROM flows"), 2);
+	assert_int_equal(tu_db_int(tdb, "SELECT COUNT(*) FROM flows"), 2);
 	/* SYN and the hello go out, the SYN/ACK comes back; IP lengths: 40 + 40 + hello */
 	expect_rows(tdb, 1,
 		    "SELECT COUNT(*) FROM flows WHERE protocol = 'tcp' AND accounting = 'capture' "
@@ -739,9 +604,9 @@ static void fifo_daemon_start(struct fifo_daemon *f, const char *name, const cha
 	const char *extra[] = {"--input-file",	f->fifo, "--input-format", "kv", "--path", f->db,
 			       "--nflog-group", "0",	 "--dpi-socket",   dpi,	 NULL};
 	assert_true(logger_spawn(&f->l, extra) > 0);
-	if (wait_for_socket(f->l.sock, 500) != 0) {
+	if (tu_wait_for_socket(f->l.sock, 0, 5000) != 0) {
 		close(f->wfd);
-		print_file(f->l.err);
+		tu_print_file(f->l.err);
 		kill(f->l.pid, SIGKILL);
 		waitpid(f->l.pid, NULL, 0);
 		fail_msg("logger did not create %s", f->l.sock);
@@ -766,7 +631,7 @@ static json_t *fifo_daemon_feed(struct fifo_daemon *f)
 		root = json_loads(out, 0, NULL);
 		if (!root)
 			fail_msg("status is not JSON: %s", out);
-		if (!stat_get(root, "packets_in", &pin)) {
+		if (!tu_stat_get(root, "packets_in", &pin)) {
 			json_decref(root);
 			fail_msg("status lacks stats.packets_in: %s", out);
 		}
@@ -782,11 +647,11 @@ static json_t *fifo_daemon_feed(struct fifo_daemon *f)
 static void fifo_daemon_stop(struct fifo_daemon *f)
 {
 	assert_int_equal(kill(f->l.pid, SIGTERM), 0);
-	int rc = wait_exit(f->l.pid, 10000);
+	int rc = tu_wait_exit(f->l.pid, 10000);
 	f->l.pid = 0;
 	close(f->wfd);
 	if (rc != 0)
-		print_file(f->l.err);
+		tu_print_file(f->l.err);
 	assert_int_equal(rc, 0);
 	assert_int_not_equal(access(f->l.sock, F_OK), 0);
 	assert_int_not_equal(access(f->l.ipc_path, F_OK), 0);
@@ -815,7 +680,7 @@ static void test_daemon_status_and_sigterm(void **state)
 		fail_msg("status stats lacks:%s", missing);
 	}
 	unsigned long long v = 99;
-	assert_true(stat_get(root, "nflog_lost", &v));
+	assert_true(tu_stat_get(root, "nflog_lost", &v));
 	assert_int_equal(v, 0);
 	assert_true(json_is_object(json_object_get(root, "resources")));
 	json_decref(root);
@@ -875,11 +740,11 @@ static void test_daemon_serves_without_input(void **state)
 	const char *extra[] = {"--path", db, "--nflog-group", "0", "--dpi-socket", "", NULL};
 	assert_true(logger_spawn(&l, extra) > 0);
 	int st = 0;
-	bool up = wait_for_socket(l.sock, 500) == 0;
+	bool up = tu_wait_for_socket(l.sock, 0, 5000) == 0;
 	if (up)
 		usleep(300000); /* still there a moment later? */
 	if (waitpid(l.pid, &st, WNOHANG) == l.pid) {
-		print_file(l.err);
+		tu_print_file(l.err);
 		fail_msg("logger exited (status %d) instead of serving: --nflog-group 0 without "
 			 "--input-file/--input-format should only serve",
 			 WIFEXITED(st) ? WEXITSTATUS(st) : -1);
@@ -887,7 +752,7 @@ static void test_daemon_serves_without_input(void **state)
 	if (!up) {
 		kill(l.pid, SIGKILL);
 		waitpid(l.pid, NULL, 0);
-		print_file(l.err);
+		tu_print_file(l.err);
 		fail_msg("logger did not create %s", l.sock);
 	}
 	static char out[65536];
@@ -898,13 +763,13 @@ static void test_daemon_serves_without_input(void **state)
 	assert_non_null(root);
 	assert_true(json_is_true(json_object_get(root, "ok")));
 	unsigned long long pin = 99;
-	assert_true(stat_get(root, "packets_in", &pin));
+	assert_true(tu_stat_get(root, "packets_in", &pin));
 	assert_int_equal(pin, 0);
 	json_decref(root);
 	assert_int_equal(kill(l.pid, SIGTERM), 0);
-	int rc = wait_exit(l.pid, 10000);
+	int rc = tu_wait_exit(l.pid, 10000);
 	if (rc != 0)
-		print_file(l.err);
+		tu_print_file(l.err);
 	assert_int_equal(rc, 0);
 	assert_int_not_equal(access(l.sock, F_OK), 0);
 	assert_int_not_equal(access(l.ipc_path, F_OK), 0);
@@ -916,7 +781,7 @@ static void test_daemon_bad_flags(void **state)
 {
 	SKIP_WITHOUT_LOGGER();
 	char out[4096];
-	int rc = run(out, sizeof(out),
+	int rc = tu_run(out, sizeof(out),
 		     "timeout 10 '%s' daemon --nflog-group 70000 --path '%s/bad.db' --socket "
 		     "'%s/bad.sock' --ipc 'ipc://%s/bad.ipc' 2>&1",
 		     logger_bin, dir, dir, dir);
@@ -924,7 +789,7 @@ static void test_daemon_bad_flags(void **state)
 	assert_int_equal(rc, 1);
 	assert_non_null(strcasestr(out, "nflog"));
 
-	rc = run(out, sizeof(out),
+	rc = tu_run(out, sizeof(out),
 		 "timeout 10 '%s' daemon --input-format xml --input-file /dev/null --nflog-group 0 "
 		 "--path '%s/bad.db' --socket '%s/bad.sock' --ipc 'ipc://%s/bad.ipc' 2>&1",
 		 logger_bin, dir, dir, dir);

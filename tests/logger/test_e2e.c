@@ -31,6 +31,7 @@
 #include <jansson.h>
 #include <libnetfilter_conntrack/libnetfilter_conntrack.h>
 #include <sqlite3.h>
+#include "testutil.h"
 
 /* Addresses (private range, only inside our namespaces). */
 #define CLI_ADDR "10.231.1.2"
@@ -93,35 +94,6 @@ static int sh(const char *fmt, ...)
 }
 
 /* Shell command with stdout captured; its exit code. */
-static int run(char *out, size_t outlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int run(char *out, size_t outlen, const char *fmt, ...)
-{
-	char cmd[4096];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	FILE *p = popen(cmd, "r");
-	if (!p)
-		return -1;
-	size_t n = fread(out, 1, outlen - 1, p);
-	out[n] = '\0';
-	int rc = pclose(p);
-	return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-}
-
-static void print_file(const char *path)
-{
-	char line[1024];
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return;
-	while (fgets(line, sizeof(line), f))
-		print_message("  | %s", line);
-	fclose(f);
-}
-
 static int enter_ns(const char *ns)
 {
 	char path[128];
@@ -164,35 +136,6 @@ static pid_t ns_spawn(const char *ns, const char *const *argv, const char *errpa
 }
 
 /* waitpid with a deadline: exit status, 128+signal, or -1 (then SIGKILLed and reaped). */
-static int wait_exit(pid_t pid, int timeout_ms)
-{
-	int st;
-	for (int i = 0; i < timeout_ms / 10; i++) {
-		pid_t r = waitpid(pid, &st, WNOHANG);
-		if (r == pid)
-			return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-		if (r < 0)
-			return -1;
-		usleep(10000);
-	}
-	kill(pid, SIGKILL);
-	waitpid(pid, &st, 0);
-	return -1;
-}
-
-static int wait_for_socket(const char *path, pid_t pid, int timeout_ms)
-{
-	for (int i = 0; i < timeout_ms / 10; i++) {
-		struct stat st;
-		if (stat(path, &st) == 0 && S_ISSOCK(st.st_mode))
-			return 0;
-		if (waitpid(pid, NULL, WNOHANG) == pid)
-			return -ECHILD;
-		usleep(10000);
-	}
-	return -ETIMEDOUT;
-}
-
 static void add_child(struct e2e *t, pid_t pid)
 {
 	assert_true(pid > 0);
@@ -344,7 +287,7 @@ static int in_ns(const char *ns, int (*fn)(void *), void *arg)
 			_exit(126);
 		_exit(fn(arg));
 	}
-	return wait_exit(pid, 20000);
+	return tu_wait_exit(pid, 20000);
 }
 
 /* Sends a DNS query for DNS_NAME to the server, retries; 0 when an answer came back. arg: NULL
@@ -433,66 +376,16 @@ static int tcp_probe(void *arg)
 
 /* ---- logger status ------------------------------------------------------------------------ */
 
-static bool stat_get(json_t *root, const char *key, unsigned long long *ret)
-{
-	json_t *v = json_object_get(json_object_get(root, "stats"), key);
-	if (json_is_integer(v)) {
-		*ret = (unsigned long long)json_integer_value(v);
-		return true;
-	}
-	if (json_is_string(v)) {
-		char *end;
-		errno = 0;
-		unsigned long long x = strtoull(json_string_value(v), &end, 10);
-		if (errno || *end)
-			return false;
-		*ret = x;
-		return true;
-	}
-	return false;
-}
-
 /* GET /v1/status of the logger, parsed; NULL on failure. */
 static json_t *logger_status(const struct e2e *t, char *raw, size_t rawlen)
 {
-	if (run(raw, rawlen, "curl -s --max-time 5 --unix-socket '%s' http://unix/v1/status",
+	if (tu_run(raw, rawlen, "curl -s --max-time 5 --unix-socket '%s' http://unix/v1/status",
 		t->lsock) != 0)
 		return NULL;
 	return json_loads(raw, 0, NULL);
 }
 
 /* ---- database ----------------------------------------------------------------------------- */
-
-/* The last query db_int() ran (for failure messages). */
-static char last_sql[2048];
-
-static long long db_int(const char *db, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static long long db_int(const char *db, const char *fmt, ...)
-{
-	char *sql = last_sql;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(last_sql, sizeof(last_sql), fmt, ap);
-	va_end(ap);
-	sqlite3 *h = NULL;
-	sqlite3_stmt *st = NULL;
-	long long v = -1;
-	if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
-		print_message("sqlite open %s: %s\n", db, h ? sqlite3_errmsg(h) : "?");
-		goto out;
-	}
-	sqlite3_busy_timeout(h, 2000);
-	if (sqlite3_prepare_v2(h, sql, -1, &st, NULL) != SQLITE_OK) {
-		print_message("sqlite prepare \"%s\": %s\n", sql, sqlite3_errmsg(h));
-		goto out;
-	}
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
-out:
-	sqlite3_finalize(st);
-	sqlite3_close(h);
-	return v;
-}
 
 static void db_dump(const char *db, const char *sql)
 {
@@ -533,15 +426,15 @@ static void dump_state(void)
 		db_dump(cur->tdb, "SELECT * FROM flows");
 	}
 	print_message("logger stderr:\n");
-	print_file(cur->lerr);
+	tu_print_file(cur->lerr);
 }
 
 #define expect_rows(db, min, ...)                                                                  \
 	do {                                                                                       \
-		long long n_ = db_int(db, __VA_ARGS__);                                            \
+		long long n_ = tu_db_int(db, __VA_ARGS__);                                            \
 		if (n_ < (min)) {                                                                  \
 			dump_state();                                                              \
-			fail_msg("%lld rows (want >= %d) for: %s", n_, (int)(min), last_sql);      \
+			fail_msg("%lld rows (want >= %d) for: %s", n_, (int)(min), tu_last_sql());      \
 		}                                                                                  \
 	} while (0)
 
@@ -600,7 +493,7 @@ static void stop(pid_t *pid, int sig, int timeout_ms)
 {
 	if (*pid > 0) {
 		kill(*pid, sig);
-		wait_exit(*pid, timeout_ms);
+		tu_wait_exit(*pid, timeout_ms);
 	}
 	*pid = 0;
 }
@@ -707,8 +600,8 @@ static void start_daemons(struct e2e *t, const char *const *extra)
 			       t->csock,	  "--ipc",  t->cipc,	NULL};
 	t->classifier = ns_spawn(g, cargv, t->cerr, SIGTERM);
 	assert_true(t->classifier > 0);
-	if (wait_for_socket(t->csock, t->classifier, 5000) != 0) {
-		print_file(t->cerr);
+	if (tu_wait_for_socket(t->csock, t->classifier, 5000) != 0) {
+		tu_print_file(t->cerr);
 		fail_msg("classifier did not start");
 	}
 
@@ -729,8 +622,8 @@ static void start_daemons(struct e2e *t, const char *const *extra)
 	largv[na] = NULL;
 	t->logger = ns_spawn(g, largv, t->lerr, SIGTERM);
 	assert_true(t->logger > 0);
-	if (wait_for_socket(t->lsock, t->logger, 5000) != 0) {
-		print_file(t->lerr);
+	if (tu_wait_for_socket(t->lsock, t->logger, 5000) != 0) {
+		tu_print_file(t->lerr);
 		fail_msg("logger did not start");
 	}
 	char raw[16384];
@@ -790,7 +683,7 @@ static void bring_up(struct e2e *t, bool conntrack)
 				 0);
 		char out[64];
 		assert_int_equal(
-		    run(out, sizeof(out),
+		    tu_run(out, sizeof(out),
 			"ip netns exec '%s' cat /proc/sys/net/netfilter/nf_conntrack_acct",
 			t->ns[NS_GW]),
 		    0);
@@ -817,7 +710,7 @@ static void bring_up(struct e2e *t, bool conntrack)
 	add_child(t, ns_spawn(s, tls_argv, tlserr, SIGKILL));
 	int port = 443;
 	if (in_ns(s, tcp_probe, &port) != 0) {
-		print_file(tlserr);
+		tu_print_file(tlserr);
 		fail_msg("openssl s_server did not listen");
 	}
 }
@@ -830,7 +723,7 @@ static void traffic(struct e2e *t, int dns_sport)
 	char out[4096];
 	bool ok = false;
 	for (int i = 0; i < 5 && !ok; i++) {
-		run(out, sizeof(out),
+		tu_run(out, sizeof(out),
 		    "ip netns exec %s curl -s -o /dev/null -w '%%{http_code}' --max-time 5 "
 		    "-H 'Host: " HTTP_HOST "' http://" SRV_ADDR "/",
 		    c);
@@ -840,7 +733,7 @@ static void traffic(struct e2e *t, int dns_sport)
 		fail_msg("HTTP request through gw failed: %s", out);
 	ok = false;
 	for (int i = 0; i < 5 && !ok; i++) {
-		run(out, sizeof(out),
+		tu_run(out, sizeof(out),
 		    "ip netns exec %s curl -sk -o /dev/null -w '%%{http_code}' --max-time 5 "
 		    "--resolve " TLS_SNI ":443:" SRV_ADDR " https://" TLS_SNI "/",
 		    c);
@@ -849,7 +742,7 @@ static void traffic(struct e2e *t, int dns_sport)
 	if (!ok) {
 		char tlserr[128];
 		snprintf(tlserr, sizeof(tlserr), "%s/s_server.err", t->dir);
-		print_file(tlserr);
+		tu_print_file(tlserr);
 		fail_msg("HTTPS request through gw failed: %s", out);
 	}
 	assert_int_equal(in_ns(c, dns_client, dns_sport ? &dns_sport : NULL), 0);
@@ -861,7 +754,7 @@ static void traffic(struct e2e *t, int dns_sport)
 static unsigned long long stat_or0(json_t *st, const char *key)
 {
 	unsigned long long v = 0;
-	return stat_get(st, key, &v) ? v : 0;
+	return tu_stat_get(st, key, &v) ? v : 0;
 }
 
 /* Waits until the logger has read and written everything (packets_in, the writer's entries and
@@ -876,9 +769,9 @@ static json_t *wait_quiet(struct e2e *t)
 		usleep(250000);
 		json_decref(st);
 		st = logger_status(t, raw, sizeof(raw));
-		if (!st || !stat_get(st, "packets_in", &pk)) {
+		if (!st || !tu_stat_get(st, "packets_in", &pk)) {
 			json_decref(st);
-			print_file(t->lerr);
+			tu_print_file(t->lerr);
 			fail_msg("logger status unreadable: %s", raw);
 		}
 		cur_sig = pk + stat_or0(st, "writer_entries") + stat_or0(st, "dpi_classified") +
@@ -894,7 +787,7 @@ static void print_stats(json_t *st, const char *const *show, size_t n)
 	print_message("logger stats:");
 	for (size_t i = 0; i < n; i++) {
 		unsigned long long v = 0;
-		if (stat_get(st, show[i], &v))
+		if (tu_stat_get(st, show[i], &v))
 			print_message(" %s=%llu", show[i], v);
 		else
 			print_message(" %s=?", show[i]);
@@ -906,18 +799,18 @@ static void print_stats(json_t *st, const char *const *show, size_t n)
 static void stop_daemons(struct e2e *t)
 {
 	assert_int_equal(kill(t->logger, SIGTERM), 0);
-	int rc = wait_exit(t->logger, 15000);
+	int rc = tu_wait_exit(t->logger, 15000);
 	t->logger = 0;
 	if (rc != 0) {
-		print_file(t->lerr);
+		tu_print_file(t->lerr);
 		fail_msg("logger exit %d after SIGTERM", rc);
 	}
 	kill(t->classifier, SIGTERM);
-	rc = wait_exit(t->classifier, 5000);
+	rc = tu_wait_exit(t->classifier, 5000);
 	t->classifier = 0;
 	if (rc != 0) {
 		print_message("warning: classifier exited %d; stderr:\n", rc);
-		print_file(t->cerr);
+		tu_print_file(t->cerr);
 	}
 }
 
@@ -962,9 +855,9 @@ static void test_e2e_nflog_to_sqlite(void **state)
 					   "rows_dpi_flow",  "rows_firewall_logs"};
 	print_stats(st, show, sizeof(show) / sizeof(show[0]));
 	unsigned long long lost = 99, enobufs = 99, pk = 0;
-	assert_true(stat_get(st, "nflog_lost", &lost));
-	assert_true(stat_get(st, "nflog_enobufs", &enobufs));
-	assert_true(stat_get(st, "packets_in", &pk));
+	assert_true(tu_stat_get(st, "nflog_lost", &lost));
+	assert_true(tu_stat_get(st, "nflog_enobufs", &enobufs));
+	assert_true(tu_stat_get(st, "packets_in", &pk));
 	json_decref(st);
 	assert_true(pk > 0);
 
@@ -996,7 +889,7 @@ static void test_e2e_nflog_to_sqlite(void **state)
 		    "' AND src_port = %d AND dst_address = '" SRV_ADDR "' AND dst_port = %d",
 		    DENY_SPORT, DENY_PORT);
 	/* accepted packets never become firewall_logs rows */
-	assert_int_equal(db_int(db,
+	assert_int_equal(tu_db_int(db,
 				"SELECT COUNT(*) FROM firewall_logs WHERE action = 'accept' "
 				"OR dst_port != %d",
 				DENY_PORT),
@@ -1082,8 +975,8 @@ static void test_e2e_conntrack(void **state)
 					   "traffic_commit_errors"};
 	print_stats(st, show, sizeof(show) / sizeof(show[0]));
 	unsigned long long lost = 99, acct_off = 99;
-	assert_true(stat_get(st, "nflog_lost", &lost));
-	assert_true(stat_get(st, "ct_acct_off", &acct_off));
+	assert_true(tu_stat_get(st, "nflog_lost", &lost));
+	assert_true(tu_stat_get(st, "ct_acct_off", &acct_off));
 	json_decref(st);
 
 	stop_daemons(t);
@@ -1169,16 +1062,16 @@ static void test_e2e_conntrack(void **state)
 	/* accounting is on in gw (ct_acct_off = 0 above, counters in every row): the rows must
 	 * say so (checked last, so the checks above report independently) */
 	long long n =
-	    db_int(tdb, "SELECT COUNT(*) FROM flows WHERE client_address = '" CLI_ADDR
+	    tu_db_int(tdb, "SELECT COUNT(*) FROM flows WHERE client_address = '" CLI_ADDR
 			"' AND peer_address = '" SRV_ADDR "' AND peer_port IN (53, 80, 443) AND "
 			"accounting IS NOT 'conntrack'");
 	if (n != 0) {
 		db_dump(tdb, "SELECT flow_key, accounting, bytes_out, bytes_in FROM flows");
 		print_message("logger stderr:\n");
-		print_file(t->lerr);
+		tu_print_file(t->lerr);
 		fail_msg("%lld flows rows with accounting other than 'conntrack' (acct is on) for: "
 			 "%s",
-			 n, last_sql);
+			 n, tu_last_sql());
 	}
 }
 

@@ -15,6 +15,7 @@
 
 #include "common/service.h"
 #include "flowsdb.h"
+#include "testutil.h"
 
 struct fx {
 	char dir[64];
@@ -26,8 +27,7 @@ static int setup(void **state)
 	struct fx *fx = calloc(1, sizeof(*fx));
 	if (!fx)
 		return -1;
-	strcpy(fx->dir, "/tmp/rdpi-flowsdb-XXXXXX");
-	if (!mkdtemp(fx->dir))
+	if (tu_tmpdir(fx->dir, sizeof(fx->dir), "rdpi-flowsdb") < 0)
 		return -1;
 	snprintf(fx->path, sizeof(fx->path), "%s/traffic-flows.db", fx->dir);
 	*state = fx;
@@ -37,9 +37,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fx *fx = *state;
-	char cmd[160];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", fx->dir);
-	if (system(cmd) != 0)
+	if (tu_rmrf(fx->dir) < 0)
 		return -1;
 	free(fx);
 	return 0;
@@ -65,35 +63,14 @@ static sqlite3 *ro(struct fx *fx)
 }
 
 /* First column of the first row; -2 for NULL, -1 for no row. */
-static int64_t q_int(sqlite3 *db, const char *sql)
-{
-	sqlite3_stmt *st;
-	int64_t v = -1;
-	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_type(st, 0) == SQLITE_NULL ? -2 : sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return v;
-}
-
 /* Text of the first column of the first row, "(null)" for NULL. */
-static void q_text(sqlite3 *db, const char *sql, char *buf, size_t len)
-{
-	sqlite3_stmt *st;
-	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	const unsigned char *t = sqlite3_column_text(st, 0);
-	snprintf(buf, len, "%s", t ? (const char *)t : "(null)");
-	sqlite3_finalize(st);
-}
-
 /* expr of the row with flow_key key, as text. */
 static void row(struct fx *fx, const char *key, const char *expr, char *buf, size_t len)
 {
 	char sql[512];
 	sqlite3 *db = ro(fx);
 	snprintf(sql, sizeof(sql), "SELECT %s FROM flows WHERE flow_key = '%s'", expr, key);
-	q_text(db, sql, buf, len);
+	tu_q_text(db, sql, buf, len);
 	sqlite3_close(db);
 }
 
@@ -162,20 +139,20 @@ static void test_flowsdb_schema_names(void **state)
 	sqlite3 *db = ro(fx);
 	char buf[1024], want[1024];
 	/* Every legacy column literally and in order, then the v1 ones. */
-	q_text(db,
+	tu_q_text(db,
 	       "SELECT group_concat(name, ',') FROM (SELECT name FROM pragma_table_info('flows') "
 	       "ORDER BY cid)",
 	       buf, sizeof(buf));
 	snprintf(want, sizeof(want), "%s,%s", legacy_columns,
 		 "flow_id,conntrack_id,l3_proto,risk_score,guessed,classified_at,updated_at");
 	assert_string_equal(buf, want);
-	assert_int_equal(q_int(db, "SELECT pk FROM pragma_table_info('flows') WHERE name = 'id'"),
+	assert_int_equal(tu_q_int(db, "SELECT pk FROM pragma_table_info('flows') WHERE name = 'id'"),
 			 1);
-	assert_int_equal(q_int(db, "SELECT \"notnull\" FROM pragma_table_info('flows') WHERE "
+	assert_int_equal(tu_q_int(db, "SELECT \"notnull\" FROM pragma_table_info('flows') WHERE "
 				   "name = 'guessed'"),
 			 1);
 	/* Index names and their columns. */
-	q_text(db,
+	tu_q_text(db,
 	       "SELECT group_concat(x, ';') FROM (SELECT il.name || '(' || (SELECT "
 	       "group_concat(name, ',') FROM (SELECT name FROM pragma_index_info(il.name) ORDER BY "
 	       "seqno)) || ')' AS x FROM pragma_index_list('flows') AS il WHERE il.origin = 'c' "
@@ -187,12 +164,12 @@ static void test_flowsdb_schema_names(void **state)
 			    "flows_source(source,ts_started);flows_ts_ended(ts_ended);"
 			    "flows_ts_started(ts_started)");
 	/* flow_key UNIQUE (the upsert's conflict target). */
-	assert_int_equal(q_int(db, "SELECT COUNT(*) FROM pragma_index_list('flows') AS il WHERE "
+	assert_int_equal(tu_q_int(db, "SELECT COUNT(*) FROM pragma_index_list('flows') AS il WHERE "
 				   "il.\"unique\" AND il.origin = 'u' AND (SELECT name FROM "
 				   "pragma_index_info(il.name)) = 'flow_key'"),
 			 1);
-	assert_int_equal(q_int(db, "PRAGMA user_version"), FLOWSDB_SCHEMA_VERSION);
-	q_text(db, "PRAGMA journal_mode", buf, sizeof(buf));
+	assert_int_equal(tu_q_int(db, "PRAGMA user_version"), FLOWSDB_SCHEMA_VERSION);
+	tu_q_text(db, "PRAGMA journal_mode", buf, sizeof(buf));
 	assert_string_equal(buf, "wal");
 	sqlite3_close(db);
 }
@@ -226,20 +203,20 @@ static void test_flowsdb_legacy_migration(void **state)
 
 	struct flowsdb *f = open_db(fx, 0);
 	db = ro(fx);
-	assert_int_equal(q_int(db, "PRAGMA user_version"), 1);
-	assert_int_equal(q_int(db, "SELECT COUNT(*) FROM flows"), 1);
-	q_text(db,
+	assert_int_equal(tu_q_int(db, "PRAGMA user_version"), 1);
+	assert_int_equal(tu_q_int(db, "SELECT COUNT(*) FROM flows"), 1);
+	tu_q_text(db,
 	       "SELECT group_concat(name, ',') FROM (SELECT name FROM pragma_table_info('flows') "
 	       "WHERE cid > 30 ORDER BY cid)",
 	       buf, sizeof(buf));
 	assert_string_equal(
 	    buf, "flow_id,conntrack_id,l3_proto,risk_score,guessed,classified_at,updated_at");
-	assert_int_equal(q_int(db, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND "
+	assert_int_equal(tu_q_int(db, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND "
 				   "name IN ('flows_ts_started', 'flows_ts_ended', 'flows_source', "
 				   "'flows_flow_id', 'flows_client_ts', 'flows_peer_ts')"),
 			 6);
-	assert_int_equal(q_int(db, "SELECT guessed FROM flows"), 0);
-	assert_int_equal(q_int(db, "SELECT classified_at FROM flows"), -2);
+	assert_int_equal(tu_q_int(db, "SELECT guessed FROM flows"), 0);
+	assert_int_equal(tu_q_int(db, "SELECT classified_at FROM flows"), -2);
 	sqlite3_close(db);
 
 	/* The legacy row is the same connection: counters grow, its label (no classified_at in
@@ -260,8 +237,8 @@ static void test_flowsdb_legacy_migration(void **state)
 	/* Reopening a current file changes nothing. */
 	flowsdb_free(open_db(fx, 0));
 	db = ro(fx);
-	assert_int_equal(q_int(db, "PRAGMA user_version"), 1);
-	assert_int_equal(q_int(db, "SELECT COUNT(*) FROM flows"), 1);
+	assert_int_equal(tu_q_int(db, "PRAGMA user_version"), 1);
+	assert_int_equal(tu_q_int(db, "SELECT COUNT(*) FROM flows"), 1);
 	sqlite3_close(db);
 }
 
@@ -280,7 +257,7 @@ static void test_flowsdb_newer_schema_refused(void **state)
 	assert_non_null(strstr(err, "7"));
 	/* Untouched: no flows table was created. */
 	db = ro(fx);
-	assert_int_equal(q_int(db, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'flows'"), 0);
+	assert_int_equal(tu_q_int(db, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'flows'"), 0);
 	sqlite3_close(db);
 }
 
@@ -486,7 +463,7 @@ static void test_flowsdb_tuple_reuse_new_row(void **state)
 	b.bytes_out = 10;
 	put(f, &b);
 	sqlite3 *db = ro(fx);
-	assert_int_equal(q_int(db, "SELECT COUNT(*) FROM flows WHERE client_address = '192.0.2.10' "
+	assert_int_equal(tu_q_int(db, "SELECT COUNT(*) FROM flows WHERE client_address = '192.0.2.10' "
 				   "AND client_port = 53168 AND peer_address = '198.51.100.10' "
 				   "AND peer_port = 443 AND protocol = 'tcp'"),
 			 2);
@@ -588,13 +565,13 @@ static void test_flowsdb_batch_one_transaction(void **state)
 	sqlite3 *db = ro(fx);
 	add_flows(f, 100, 1, false);
 	assert_int_equal(flowsdb_pending(f), 100);
-	assert_int_equal(q_int(db, "SELECT COUNT(*) FROM flows"), 0);
+	assert_int_equal(tu_q_int(db, "SELECT COUNT(*) FROM flows"), 0);
 	/* Neither full nor old yet. */
 	assert_int_equal(flowsdb_maybe_flush(f, rdpi_monotonic_ns()), 0);
 	assert_int_equal(flowsdb_pending(f), 100);
-	assert_int_equal(q_int(db, "SELECT COUNT(*) FROM flows"), 0);
+	assert_int_equal(tu_q_int(db, "SELECT COUNT(*) FROM flows"), 0);
 	assert_int_equal(flowsdb_flush(f), 0);
-	assert_int_equal(q_int(db, "SELECT COUNT(*) FROM flows"), 100);
+	assert_int_equal(tu_q_int(db, "SELECT COUNT(*) FROM flows"), 100);
 	const struct flowsdb_stats *st = flowsdb_stats(f);
 	assert_int_equal(st->commits, 1);
 	assert_int_equal(st->batch_last, 100);
@@ -603,7 +580,7 @@ static void test_flowsdb_batch_one_transaction(void **state)
 	add_flows(f, 3, 1000, false);
 	assert_int_equal(flowsdb_maybe_flush(f, UINT64_MAX / 2), 0);
 	assert_int_equal(flowsdb_pending(f), 0);
-	assert_int_equal(q_int(db, "SELECT COUNT(*) FROM flows"), 103);
+	assert_int_equal(tu_q_int(db, "SELECT COUNT(*) FROM flows"), 103);
 	sqlite3_close(db);
 	flowsdb_free(f);
 }
@@ -619,7 +596,7 @@ static void test_flowsdb_batch_by_count(void **state)
 	assert_int_equal(flowsdb_stats(f)->batch_max, 10);
 	flowsdb_free(f); /* flushes the rest */
 	sqlite3 *db = ro(fx);
-	assert_int_equal(q_int(db, "SELECT COUNT(*) FROM flows"), 25);
+	assert_int_equal(tu_q_int(db, "SELECT COUNT(*) FROM flows"), 25);
 	sqlite3_close(db);
 }
 
@@ -645,8 +622,8 @@ static void test_flowsdb_prune_bounded(void **state)
 	assert_int_equal(flowsdb_prune(f, 10000, 5000, 20, 0, &n), 0);
 	assert_int_equal(n, 20);
 	sqlite3 *db = ro(fx);
-	assert_int_equal(q_int(db, "SELECT COUNT(*) FROM flows WHERE ts_ended IS NULL"), 30);
-	assert_int_equal(q_int(db, "SELECT MIN(ts_started) FROM flows WHERE ts_ended < 2000"),
+	assert_int_equal(tu_q_int(db, "SELECT COUNT(*) FROM flows WHERE ts_ended IS NULL"), 30);
+	assert_int_equal(tu_q_int(db, "SELECT MIN(ts_started) FROM flows WHERE ts_ended < 2000"),
 			 1020);
 	assert_int_equal(flowsdb_prune(f, 10000, 5000, 20, 0, &n), 0);
 	assert_int_equal(n, 20);
@@ -657,15 +634,15 @@ static void test_flowsdb_prune_bounded(void **state)
 	assert_int_equal(flowsdb_prune(f, 10000, 5000, 20, 0, &n), 0);
 	assert_int_equal(n, 0);
 	/* Live long-running flows and recent ones stay. */
-	assert_int_equal(q_int(db, "SELECT COUNT(*) FROM flows"), 40);
-	assert_int_equal(q_int(db, "SELECT COUNT(*) FROM flows WHERE ts_started BETWEEN 3000 AND "
+	assert_int_equal(tu_q_int(db, "SELECT COUNT(*) FROM flows"), 40);
+	assert_int_equal(tu_q_int(db, "SELECT COUNT(*) FROM flows WHERE ts_started BETWEEN 3000 AND "
 				   "3009 AND ts_ended IS NULL"),
 			 10);
 	/* Row limit: keep the newest 25, by ts_started, open or not. */
 	assert_int_equal(flowsdb_prune(f, 10000, 0, 1000, 25, &n), 0);
 	assert_int_equal(n, 15);
-	assert_int_equal(q_int(db, "SELECT COUNT(*) FROM flows"), 25);
-	assert_int_equal(q_int(db, "SELECT MIN(ts_started) FROM flows"), 9005);
+	assert_int_equal(tu_q_int(db, "SELECT COUNT(*) FROM flows"), 25);
+	assert_int_equal(tu_q_int(db, "SELECT MIN(ts_started) FROM flows"), 9005);
 	sqlite3_close(db);
 	assert_int_equal(flowsdb_stats(f)->pruned, 85);
 	flowsdb_free(f);
@@ -748,7 +725,7 @@ static void test_flowsdb_throughput_100k(void **state)
 	assert_int_equal(st->flows_written, 2 * N);
 	flowsdb_free(f);
 	sqlite3 *db = ro(fx);
-	assert_int_equal(q_int(db, "SELECT COUNT(*) FROM flows"), N);
+	assert_int_equal(tu_q_int(db, "SELECT COUNT(*) FROM flows"), N);
 	sqlite3_close(db);
 }
 

@@ -26,6 +26,7 @@
 #include "lverdict.h"
 #include "store.h"
 #include "writer.h"
+#include "testutil.h"
 
 #define CLI "192.0.2.10"
 #define SRV "198.51.100.20"
@@ -42,8 +43,7 @@ static int setup(void **state)
 	struct fx *fx = calloc(1, sizeof(*fx));
 	if (!fx)
 		return -1;
-	strcpy(fx->dir, "/tmp/rdpi-pipe-XXXXXX");
-	if (!mkdtemp(fx->dir))
+	if (tu_tmpdir(fx->dir, sizeof(fx->dir), "rdpi-pipe") < 0)
 		return -1;
 	snprintf(fx->path, sizeof(fx->path), "%s/firewall-logs.db", fx->dir);
 	*state = fx;
@@ -53,9 +53,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fx *fx = *state;
-	char cmd[160];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", fx->dir);
-	if (system(cmd) != 0)
+	if (tu_rmrf(fx->dir) < 0)
 		return -1;
 	free(fx);
 	return 0;

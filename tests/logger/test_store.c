@@ -15,6 +15,7 @@
 
 #include "common/service.h"
 #include "store.h"
+#include "testutil.h"
 
 struct fx {
 	char dir[64];
@@ -26,8 +27,7 @@ static int setup(void **state)
 	struct fx *fx = calloc(1, sizeof(*fx));
 	if (!fx)
 		return -1;
-	strcpy(fx->dir, "/tmp/rdpi-store-XXXXXX");
-	if (!mkdtemp(fx->dir))
+	if (tu_tmpdir(fx->dir, sizeof(fx->dir), "rdpi-store") < 0)
 		return -1;
 	snprintf(fx->path, sizeof(fx->path), "%s/firewall-logs.db", fx->dir);
 	*state = fx;
@@ -37,9 +37,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fx *fx = *state;
-	char cmd[160];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", fx->dir);
-	if (system(cmd) != 0)
+	if (tu_rmrf(fx->dir) < 0)
 		return -1;
 	free(fx);
 	return 0;
@@ -64,28 +62,7 @@ static sqlite3 *ro(struct fx *fx)
 	return db;
 }
 
-static int64_t q_int(sqlite3 *db, const char *sql)
-{
-	sqlite3_stmt *st;
-	int64_t v = -1;
-	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_type(st, 0) == SQLITE_NULL ? -2 : sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return v;
-}
-
 /* Text of the first column of the first row, "(null)" for NULL. */
-static void q_text(sqlite3 *db, const char *sql, char *buf, size_t len)
-{
-	sqlite3_stmt *st;
-	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	const unsigned char *t = sqlite3_column_text(st, 0);
-	snprintf(buf, len, "%s", t ? (const char *)t : "(null)");
-	sqlite3_finalize(st);
-}
-
 static void test_store_schema_names(void **state)
 {
 	struct fx *fx = *state;
@@ -103,18 +80,18 @@ static void test_store_schema_names(void **state)
 		snprintf(sql, sizeof(sql),
 			 "SELECT COUNT(*) FROM sqlite_master WHERE type || ' ' || name = '%s'",
 			 objs[i]);
-		assert_int_equal(q_int(db, sql), 1);
+		assert_int_equal(tu_q_int(db, sql), 1);
 	}
 	char buf[512];
-	q_text(db, "SELECT sql FROM sqlite_master WHERE name = 'expired_flows_reply'", buf,
+	tu_q_text(db, "SELECT sql FROM sqlite_master WHERE name = 'expired_flows_reply'", buf,
 	       sizeof(buf));
 	assert_string_equal(buf, "CREATE INDEX expired_flows_reply ON expired_flows(protocol, "
 				 "reply_src, reply_dst, reply_src_port, reply_dst_port, ts)");
-	q_text(db, "SELECT sql FROM sqlite_master WHERE name = 'dpi_flow_ts_last'", buf,
+	tu_q_text(db, "SELECT sql FROM sqlite_master WHERE name = 'dpi_flow_ts_last'", buf,
 	       sizeof(buf));
 	assert_string_equal(buf, "CREATE INDEX dpi_flow_ts_last ON dpi_flow(ts_last)");
 	/* Every legacy and new column, literally. */
-	q_text(
+	tu_q_text(
 	    db,
 	    "SELECT group_concat(name, ',') FROM (SELECT name FROM pragma_table_info('dpi_flow') "
 	    "ORDER BY cid)",
@@ -124,14 +101,14 @@ static void test_store_schema_names(void **state)
 				 "detected_protocol,master_protocol,application_protocol,category,"
 				 "risk,confidence,metadata_json,engine,source,tls_sni,http_host,"
 				 "dns_query,classified_at,packet_count,risk_score,guessed");
-	q_text(db,
+	tu_q_text(db,
 	       "SELECT group_concat(name, ',') FROM (SELECT name FROM "
 	       "pragma_table_info('expired_flows') ORDER BY cid)",
 	       buf, sizeof(buf));
 	assert_string_equal(buf, "id,ts,l3_proto,protocol,orig_src,orig_src_port,orig_dst,"
 				 "orig_dst_port,reply_src,reply_src_port,reply_dst,reply_dst_port,"
 				 "packets,bytes,raw");
-	q_text(db,
+	tu_q_text(db,
 	       "SELECT group_concat(name, ',') FROM (SELECT name FROM "
 	       "pragma_table_info('firewall_logs') ORDER BY cid)",
 	       buf, sizeof(buf));
@@ -141,8 +118,8 @@ static void test_store_schema_names(void **state)
 				 "dpi_http_host,dpi_dns_query,dpi_confidence,correlation,"
 				 "correlation_detail,expired_age_seconds,expired_bytes,dpi_source,"
 				 "dpi_risk_score");
-	assert_int_equal(q_int(db, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
-	q_text(db, "PRAGMA journal_mode", buf, sizeof(buf));
+	assert_int_equal(tu_q_int(db, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
+	tu_q_text(db, "PRAGMA journal_mode", buf, sizeof(buf));
 	assert_string_equal(buf, "wal");
 	sqlite3_close(db);
 }
@@ -194,20 +171,20 @@ static void test_store_legacy_migration(void **state)
 	store_free(s);
 
 	db = ro(fx);
-	assert_int_equal(q_int(db, "PRAGMA user_version"), 1);
-	assert_int_equal(q_int(db, "SELECT COUNT(*) FROM firewall_logs"), 1);
-	assert_int_equal(q_int(db, "SELECT COUNT(*) FROM expired_flows"), 1);
-	assert_int_equal(q_int(db, "SELECT packet_count FROM dpi_flow"), 6);
-	assert_int_equal(q_int(db, "SELECT guessed FROM dpi_flow"), 0);
-	assert_int_equal(q_int(db, "SELECT risk_score FROM dpi_flow"), -2);
-	assert_int_equal(q_int(db, "SELECT COUNT(*) FROM pragma_table_info('firewall_logs') "
+	assert_int_equal(tu_q_int(db, "PRAGMA user_version"), 1);
+	assert_int_equal(tu_q_int(db, "SELECT COUNT(*) FROM firewall_logs"), 1);
+	assert_int_equal(tu_q_int(db, "SELECT COUNT(*) FROM expired_flows"), 1);
+	assert_int_equal(tu_q_int(db, "SELECT packet_count FROM dpi_flow"), 6);
+	assert_int_equal(tu_q_int(db, "SELECT guessed FROM dpi_flow"), 0);
+	assert_int_equal(tu_q_int(db, "SELECT risk_score FROM dpi_flow"), -2);
+	assert_int_equal(tu_q_int(db, "SELECT COUNT(*) FROM pragma_table_info('firewall_logs') "
 				   "WHERE name IN ('dpi_source', 'dpi_risk_score')"),
 			 2);
-	assert_int_equal(q_int(db, "SELECT COUNT(*) FROM sqlite_master WHERE name = "
+	assert_int_equal(tu_q_int(db, "SELECT COUNT(*) FROM sqlite_master WHERE name = "
 				   "'dpi_flow_ts_last'"),
 			 1);
 	char buf[64];
-	q_text(db, "SELECT tls_sni FROM dpi_flow", buf, sizeof(buf));
+	tu_q_text(db, "SELECT tls_sni FROM dpi_flow", buf, sizeof(buf));
 	assert_string_equal(buf, "old.example");
 	sqlite3_close(db);
 
@@ -277,7 +254,7 @@ static void flow_col(struct fx *fx, const char *col, char *buf, size_t len)
 	char sql[128];
 	sqlite3 *db = ro(fx);
 	snprintf(sql, sizeof(sql), "SELECT %s FROM dpi_flow WHERE flow_id = '" FID "'", col);
-	q_text(db, sql, buf, len);
+	tu_q_text(db, sql, buf, len);
 	sqlite3_close(db);
 }
 
@@ -381,13 +358,13 @@ static void test_store_batch_one_transaction(void **state)
 	sqlite3 *db = ro(fx);
 	add_logs(s, 100, 1);
 	assert_int_equal(store_pending(s), 100);
-	assert_int_equal(q_int(db, "SELECT COUNT(*) FROM firewall_logs"), 0);
+	assert_int_equal(tu_q_int(db, "SELECT COUNT(*) FROM firewall_logs"), 0);
 	/* Neither full nor old yet. */
 	assert_int_equal(store_maybe_flush(s, rdpi_monotonic_ns()), 0);
 	assert_int_equal(store_pending(s), 100);
-	assert_int_equal(q_int(db, "SELECT COUNT(*) FROM firewall_logs"), 0);
+	assert_int_equal(tu_q_int(db, "SELECT COUNT(*) FROM firewall_logs"), 0);
 	assert_int_equal(store_flush(s), 0);
-	assert_int_equal(q_int(db, "SELECT COUNT(*) FROM firewall_logs"), 100);
+	assert_int_equal(tu_q_int(db, "SELECT COUNT(*) FROM firewall_logs"), 100);
 	const struct store_stats *st = store_stats(s);
 	assert_int_equal(st->commits, 1);
 	assert_int_equal(st->batch_last, 100);
@@ -396,7 +373,7 @@ static void test_store_batch_one_transaction(void **state)
 	/* By age. */
 	add_logs(s, 3, 1000);
 	assert_int_equal(store_maybe_flush(s, UINT64_MAX / 2), 0);
-	assert_int_equal(q_int(db, "SELECT COUNT(*) FROM firewall_logs"), 103);
+	assert_int_equal(tu_q_int(db, "SELECT COUNT(*) FROM firewall_logs"), 103);
 	sqlite3_close(db);
 	store_free(s);
 }
@@ -412,7 +389,7 @@ static void test_store_batch_by_count(void **state)
 	assert_int_equal(store_stats(s)->batch_max, 10);
 	store_free(s); /* flushes the rest */
 	sqlite3 *db = ro(fx);
-	assert_int_equal(q_int(db, "SELECT COUNT(*) FROM firewall_logs"), 25);
+	assert_int_equal(tu_q_int(db, "SELECT COUNT(*) FROM firewall_logs"), 25);
 	sqlite3_close(db);
 }
 
@@ -454,8 +431,8 @@ static void test_store_prune_ttl_and_limit(void **state)
 	assert_int_equal(store_prune(s, 1100, 0, 1000, 30, &n), 0);
 	assert_int_equal(n, 20);
 	sqlite3 *db = ro(fx);
-	assert_int_equal(q_int(db, "SELECT COUNT(*) FROM dpi_flow"), 30);
-	assert_int_equal(q_int(db, "SELECT MIN(ts_last) FROM dpi_flow"), 1070);
+	assert_int_equal(tu_q_int(db, "SELECT COUNT(*) FROM dpi_flow"), 30);
+	assert_int_equal(tu_q_int(db, "SELECT MIN(ts_last) FROM dpi_flow"), 1070);
 	sqlite3_close(db);
 	assert_int_equal(store_stats(s)->pruned_flows, 70);
 	store_free(s);
