@@ -17,6 +17,9 @@
 #define CFG_MAX_FILE (4u << 20)
 #define CFG_MSGLEN   512
 
+const char *const rdpi_cfg_sections[] = {"classifier", "agent",	  "firewallLog",
+					 "flows",      "console", NULL};
+
 union cfg_val {
 	int64_t i;
 	bool b;

@@ -46,6 +46,10 @@ struct rdpi_cfg_section {
  *   -ENOMEM, -EFBIG (file over 4 MiB), other -errno from opening the file
  */
 
+/* The top-level sections of /etc/routerd/dpi.conf (NULL-terminated): every daemon accepts the
+ * whole file and reads its own section. */
+extern const char *const rdpi_cfg_sections[];
+
 /* Fill every key with its default. */
 int rdpi_cfg_defaults(const struct rdpi_cfg_section *sec, void *target, char *err, size_t errlen);
 

@@ -93,3 +93,29 @@ bool rdpi_cfg_flags_read_file(const struct rdpi_cfg_flags *c)
 {
 	return c->config_path && (c->config_explicit || access(c->config_path, F_OK) == 0);
 }
+
+int rdpi_flags_command(int argc, char **argv, const char *prog, const char *const *cmds,
+		       void (*usage)(FILE *out), const char **ret_cmd, int *ret_first)
+{
+	const char *cmd = cmds[0];
+	int first = 1;
+	if (argc > 1 && argv[1][0] != '-') {
+		cmd = argv[1];
+		first = 2;
+	}
+	if (strcmp(cmd, "help") == 0 ||
+	    (argc > 1 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0))) {
+		usage(stdout);
+		return 0;
+	}
+	for (size_t i = 0; cmds[i]; i++) {
+		if (strcmp(cmd, cmds[i]) == 0) {
+			*ret_cmd = cmds[i];
+			*ret_first = first;
+			return -1;
+		}
+	}
+	fprintf(stderr, "%s: unknown command \"%s\"\n", prog, cmd);
+	usage(stderr);
+	return 2;
+}

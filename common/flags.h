@@ -47,6 +47,13 @@ int rdpi_cfg_flags_keep(struct rdpi_cfg_flags *c, const char *key, const char *v
  * default path only when it exists. */
 bool rdpi_cfg_flags_read_file(const struct rdpi_cfg_flags *c);
 
+/* The command word of a daemon: argv[1] when it does not start with '-', else cmds[0] (the
+ * default). "help", -h and --help print usage(stdout). Returns -1 to go on with *ret_cmd and
+ * *ret_first (the index of the first flag), or the exit status: 0 after help, 2 for a command
+ * not in cmds (NULL-terminated), with a message and usage(stderr). */
+int rdpi_flags_command(int argc, char **argv, const char *prog, const char *const *cmds,
+		       void (*usage)(FILE *out), const char **ret_cmd, int *ret_first);
+
 /* "  --name VALUE   help" lines. */
 void rdpi_flags_usage(FILE *out, const struct rdpi_flag *flags, size_t nflags);
 

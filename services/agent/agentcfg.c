@@ -49,9 +49,6 @@ const struct rdpi_cfg_section agentcfg_section = {
     .nkeys = sizeof(keys) / sizeof(keys[0]),
 };
 
-const char *const agentcfg_known_sections[] = {"classifier", "firewallLog",  "flows", "console",
-					       "logger",     "trafficFlows", NULL};
-
 static const struct rdpi_flag flags[] = {
     {"socket", "socket", false, "Unix socket path (" AGENTCFG_DEFAULT_SOCKET ")"},
     {"ipc", "ipc", false, "NNG endpoint (" AGENTCFG_DEFAULT_IPC ")"},

@@ -31,8 +31,6 @@ struct agentcfg {
 };
 
 extern const struct rdpi_cfg_section agentcfg_section;
-/* Other sections allowed in the shared file. */
-extern const char *const agentcfg_known_sections[];
 
 /* Flags of the daemon/selftest subcommands (Go-compatible names). */
 extern const struct rdpi_flag *const agentcfg_flags;

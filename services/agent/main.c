@@ -89,7 +89,7 @@ static int load_config(const struct cli *c, struct agentcfg *out, char *err, siz
 	struct agentcfg tmp = {0};
 	int rc;
 	if (c->config_given || access(c->config_path, F_OK) == 0)
-		rc = rdpi_cfg_load_file(c->config_path, &agentcfg_section, agentcfg_known_sections,
+		rc = rdpi_cfg_load_file(c->config_path, &agentcfg_section, rdpi_cfg_sections,
 					&tmp, err, errlen);
 	else
 		rc = rdpi_cfg_defaults(&agentcfg_section, &tmp, err, errlen);

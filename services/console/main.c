@@ -67,8 +67,6 @@ static const struct rdpi_cfg_key keys[] = {
 };
 #undef K
 static const struct rdpi_cfg_section section = {"console", keys, sizeof(keys) / sizeof(keys[0])};
-static const char *const known_sections[] = {"classifier", "agent",   "firewallLog",
-					     "flows",	   "console", NULL};
 
 static const struct rdpi_flag flags[] = {
     {"config", NULL, false, "libconfig file (default " DEFAULT_CONFIG " when present)"},
@@ -110,7 +108,7 @@ static int load_config(struct opts *o, struct ccfg *cfg, char *err, size_t errle
 	struct ccfg tmp = {0};
 	int rv;
 	if (rdpi_cfg_flags_read_file(&o->cf))
-		rv = rdpi_cfg_load_file(o->cf.config_path, &section, known_sections, &tmp, err,
+		rv = rdpi_cfg_load_file(o->cf.config_path, &section, rdpi_cfg_sections, &tmp, err,
 					errlen);
 	else
 		rv = rdpi_cfg_defaults(&section, &tmp, err, errlen);
@@ -228,22 +226,12 @@ out:
 
 int main(int argc, char **argv)
 {
-	const char *cmd = "daemon";
-	int first = 1;
-	if (argc > 1 && argv[1][0] != '-') {
-		cmd = argv[1];
-		first = 2;
-	}
-	if (strcmp(cmd, "help") == 0 ||
-	    (argc > 1 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0))) {
-		usage(stdout);
-		return 0;
-	}
-	if (strcmp(cmd, "daemon") != 0) {
-		fprintf(stderr, PROG ": unknown command \"%s\"\n", cmd);
-		usage(stderr);
-		return 2;
-	}
+	static const char *const cmds[] = {"daemon", NULL};
+	const char *cmd;
+	int first;
+	int ex = rdpi_flags_command(argc, argv, PROG, cmds, usage, &cmd, &first);
+	if (ex >= 0)
+		return ex;
 	rdpi_daemon_block_signals();
 	rdpi_log_init(PROG, RDPI_LOG_STDERR, LOG_INFO);
 

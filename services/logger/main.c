@@ -171,8 +171,6 @@ static int cfg_set(struct lcfg *c, const char *key, const char *value, char *err
 		return rdpi_cfg_set(&flows_section, c, key + 6, value, err, errlen);
 	return rdpi_cfg_set(&section, c, key, value, err, errlen);
 }
-static const char *const known_sections[] = {"classifier", "agent",   "firewallLog",
-					     "flows",	   "console", NULL};
 
 static const struct rdpi_flag flags[] = {
     {"config", NULL, false, "libconfig file (default " DEFAULT_CONFIG " when present)"},
@@ -227,10 +225,10 @@ static int load_config(struct opts *o, struct lcfg *cfg, char *err, size_t errle
 	struct lcfg tmp = {0};
 	int rv;
 	if (rdpi_cfg_flags_read_file(&o->cf)) {
-		rv = rdpi_cfg_load_file(o->cf.config_path, &section, known_sections, &tmp, err,
+		rv = rdpi_cfg_load_file(o->cf.config_path, &section, rdpi_cfg_sections, &tmp, err,
 					errlen);
 		if (rv == 0)
-			rv = rdpi_cfg_load_file(o->cf.config_path, &flows_section, known_sections,
+			rv = rdpi_cfg_load_file(o->cf.config_path, &flows_section, rdpi_cfg_sections,
 						&tmp, err, errlen);
 	} else {
 		rv = cfg_defaults(&tmp, err, errlen);
@@ -596,22 +594,12 @@ out:
 
 int main(int argc, char **argv)
 {
-	const char *cmd = "daemon";
-	int first = 1;
-	if (argc > 1 && argv[1][0] != '-') {
-		cmd = argv[1];
-		first = 2;
-	}
-	if (strcmp(cmd, "help") == 0 ||
-	    (argc > 1 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0))) {
-		usage(stdout);
-		return 0;
-	}
-	if (strcmp(cmd, "daemon") && strcmp(cmd, "selftest")) {
-		fprintf(stderr, PROG ": unknown command \"%s\"\n", cmd);
-		usage(stderr);
-		return 2;
-	}
+	static const char *const cmds[] = {"daemon", "selftest", NULL};
+	const char *cmd;
+	int first;
+	int ex = rdpi_flags_command(argc, argv, PROG, cmds, usage, &cmd, &first);
+	if (ex >= 0)
+		return ex;
 	/* entries are allocated by the input threads and freed by the writer: with one arena
 	 * per thread, glibc keeps every thread's peak; two arenas keep the footprint close to
 	 * what is live */
