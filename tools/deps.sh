@@ -12,7 +12,7 @@ PKGS=(
   libndpi-dev
   libnetfilter-log-dev libnetfilter-conntrack-dev libpcap-dev
   curl nftables iproute2 openssl
-  chromium fonts-dejavu-core prometheus systemd jq
+  chromium fonts-dejavu-core prometheus systemd jq python3
 )
 
 missing=()

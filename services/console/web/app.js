@@ -558,7 +558,7 @@
 		var tip = $('chart-tip');
 		var s = ev.target && ev.target.closest ? ev.target.closest('svg.hourly') : null;
 		var hours = s && chartHours ? chartHours.get(s) : null;
-		var r, i, h;
+		var r, i, h, x, y;
 
 		if (!hours) {
 			tip.hidden = true;
@@ -575,9 +575,18 @@
 			' flows' + ((h.topApps || []).length ? ' (' + h.topApps.map(function (a) {
 				return String(a.app) + ' ' + fmtBytes(a.bytes);
 			}).join(', ') + ')' : '');
-		tip.style.left = (ev.clientX + 12) + 'px';
-		tip.style.top = (ev.clientY + 12) + 'px';
+		/* measured at the top left (unsqueezed), then kept inside the viewport: the charts are
+		 * the rightmost column, so the newest hours would push the tip off the right edge */
+		tip.style.left = tip.style.top = '0px';
 		tip.hidden = false;
+		x = ev.clientX + 12;
+		y = ev.clientY + 12;
+		if (x + tip.offsetWidth > document.documentElement.clientWidth)
+			x = Math.max(0, ev.clientX - 12 - tip.offsetWidth);
+		if (y + tip.offsetHeight > document.documentElement.clientHeight)
+			y = Math.max(0, ev.clientY - 12 - tip.offsetHeight);
+		tip.style.left = x + 'px';
+		tip.style.top = y + 'px';
 	}
 
 	function renderClients(j) {

@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# Real-browser interaction test of the routerd-dpi-console web page: generates test databases,
+# starts the real console on a loopback port and lets tests/console/cdp.py drive the page in
+# headless Debian chromium over the DevTools protocol (real mouse clicks and key presses):
+# flow and firewall paging, the window selector, the source / app filters and Clear, clicking a
+# client, and the hourly-chart tooltip, each checked against the console's JSON API.
+set -euo pipefail
+
+CHROMIUM=${RDPI_CHROMIUM:-/usr/bin/chromium}
+PYTHON=/usr/bin/python3 # Debian's, not a pyenv one on PATH: cdp.py needs the stdlib only
+if [ ! -x "$CHROMIUM" ]; then
+	echo "SKIP: $CHROMIUM not installed (apt-get install chromium, or run tools/deps.sh)"
+	exit 77
+fi
+if [ ! -x "$PYTHON" ]; then
+	echo "SKIP: $PYTHON not installed (apt-get install python3)"
+	exit 77
+fi
+
+B=${RDPI_BINARY_DIR:?RDPI_BINARY_DIR not set (run through ctest)}
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+CONSOLE=$B/services/console/routerd-dpi-console
+GENDB=$B/services/console/routerd-console-gendb
+ART=$B/artifacts
+
+fail() {
+	echo "FAIL: $*" >&2
+	exit 1
+}
+
+for t in sqlite3 curl; do
+	command -v "$t" >/dev/null || fail "$t is required (tools/deps.sh installs it)"
+done
+[ -x "$CONSOLE" ] || fail "$CONSOLE not built"
+[ -x "$GENDB" ] || fail "$GENDB not built"
+
+TMP=$(mktemp -d "/tmp/rdpi-console-clicks.$$.XXXXXX")
+CPID=
+cleanup() {
+	if [ -n "$CPID" ] && kill -0 "$CPID" 2>/dev/null; then
+		kill "$CPID" 2>/dev/null || true
+		wait "$CPID" 2>/dev/null || true
+	fi
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# ---- databases ---------------------------------------------------------------------------
+NOW=$(date +%s)
+FW=$TMP/firewall-logs.db
+TF=$TMP/traffic-flows.db
+"$GENDB" --firewall-db "$FW" --traffic-db "$TF" --flows 2000 --logs 600 --seed 7 --now $((NOW - 120)) \
+	>"$TMP/gendb.log" 2>&1 || { cat "$TMP/gendb.log"; fail "gendb failed"; }
+# The page and the API are asked a few seconds apart, and the 1 h / 24 h windows slide. No row
+# may sit where a window edge moves during the test: drop the rows within 10 minutes of
+# now-1h and now-24h, so every window holds the same rows for the whole run.
+gap() { # <seconds ago> -> SQL range condition on ts (unix ns)
+	echo "BETWEEN $(((NOW - $1 - 600) * 1000000000)) AND $(((NOW - $1 + 600) * 1000000000))"
+}
+sqlite3 "$TF" "DELETE FROM flows WHERE ts_started $(gap 3600) OR ts_started $(gap 86400);" ||
+	fail "cannot thin the flows at the window edges"
+sqlite3 "$FW" "DELETE FROM firewall_logs WHERE ts $(gap 3600) OR ts $(gap 86400);" ||
+	fail "cannot thin the firewall logs at the window edges"
+
+# ---- the real console on a free loopback port --------------------------------------------
+: >"$TMP/console.conf" # empty: nothing from /etc/routerd leaks into the test
+PORT=
+for _ in 1 2 3 4 5 6; do
+	p=$((20000 + (RANDOM * 32768 + RANDOM + $$) % 40000))
+	"$CONSOLE" daemon --config "$TMP/console.conf" --listen "127.0.0.1:$p" \
+		--firewall-db "$FW" --traffic-db "$TF" \
+		--classifier-socket "$TMP/no-classifier.sock" --agent-socket "$TMP/no-agent.sock" \
+		--logger-socket "$TMP/no-logger.sock" >>"$TMP/console.log" 2>&1 &
+	CPID=$!
+	deadline=$((SECONDS + 15))
+	while [ $SECONDS -lt $deadline ] && kill -0 "$CPID" 2>/dev/null; do
+		if curl -fsS -m 2 "http://127.0.0.1:$p/healthz" >/dev/null 2>&1; then
+			PORT=$p
+			break
+		fi
+		sleep 0.1
+	done
+	[ -n "$PORT" ] && break
+	kill "$CPID" 2>/dev/null || true
+	wait "$CPID" 2>/dev/null || true
+	CPID=
+done
+[ -n "$PORT" ] || { cat "$TMP/console.log"; fail "console did not come up"; }
+BASE=http://127.0.0.1:$PORT
+echo "console on $BASE (pid $CPID)"
+
+# ---- the browser scenario ----------------------------------------------------------------
+# cdp.py has its own deadlines and kills chromium on every exit path; the timeout is a backstop.
+rc=0
+HOME=$TMP timeout -k 10 120 "$PYTHON" "$HERE/cdp.py" --base "$BASE" --chromium "$CHROMIUM" \
+	--tmp "$TMP" --artifacts "$ART" || rc=$?
+[ "$rc" -eq 0 ] || fail "browser scenario failed (exit $rc)"
+
+kill -0 "$CPID" 2>/dev/null || fail "console died during the test"
+kill "$CPID"
+rc=0
+wait "$CPID" || rc=$?
+CPID=
+if [ "$rc" -ne 0 ] || grep -qE 'Sanitizer|runtime error' "$TMP/console.log"; then
+	cat "$TMP/console.log"
+	fail "console exited with $rc on SIGTERM or reported a sanitizer error"
+fi
+echo "PASS"
