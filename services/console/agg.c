@@ -1,25 +1,33 @@
-/* String-keyed aggregation table (see agg.h). */
+/* String-keyed aggregation table (see agg.h): open addressing over a slot array that grows
+ * with the keys (a table sized for the bound up front made every request clear megabytes and
+ * miss the cache); each entry is one block, the value followed by its key. */
 #include "agg.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#define MIN_SLOTS 64
+
 struct entry {
-	char *key;
-	size_t len;
 	uint64_t hash;
-	void *val;
+	size_t len;
+	char *block; /* value (valsize bytes, zeroed), then the key and a NUL */
+};
+
+struct slot {
+	uint32_t idx;  /* index+1 into e, 0 = empty */
+	uint32_t hash; /* low bits of the entry's hash: most mismatches never touch the entry */
 };
 
 struct agg {
-	size_t valsize, max, n, dropped;
-	struct entry *e; /* n used, max capacity (allocated as needed) */
+	size_t valsize, keyoff, max, n, dropped;
+	struct entry *e;
 	size_t ecap;
-	uint32_t *slots; /* index+1 into e, 0 = empty */
-	size_t nslots;
-	int (*cmp)(const void *, const void *);
+	struct slot *slots;
+	size_t nslots, max_slots;
 };
 
 static uint64_t hash(const char *k, size_t n)
@@ -29,7 +37,7 @@ static uint64_t hash(const char *k, size_t n)
 		h ^= (unsigned char)k[i];
 		h *= 1099511628211ull;
 	}
-	return h;
+	return h ^ (h >> 29);
 }
 
 int agg_new(size_t valsize, size_t max_keys, struct agg **ret)
@@ -38,10 +46,12 @@ int agg_new(size_t valsize, size_t max_keys, struct agg **ret)
 	if (!a)
 		return -ENOMEM;
 	a->valsize = valsize;
+	a->keyoff = (valsize + 15) & ~(size_t)15;
 	a->max = max_keys ? max_keys : 1;
-	a->nslots = 64;
-	while (a->nslots < a->max * 2)
-		a->nslots *= 2;
+	a->max_slots = MIN_SLOTS;
+	while (a->max_slots < a->max * 2)
+		a->max_slots *= 2;
+	a->nslots = MIN_SLOTS;
 	a->slots = calloc(a->nslots, sizeof(*a->slots));
 	if (!a->slots) {
 		free(a);
@@ -55,13 +65,37 @@ void agg_free(struct agg *a)
 {
 	if (!a)
 		return;
-	for (size_t i = 0; i < a->n; i++) {
-		free(a->e[i].key);
-		free(a->e[i].val);
-	}
+	for (size_t i = 0; i < a->n; i++)
+		free(a->e[i].block);
 	free(a->e);
 	free(a->slots);
 	free(a);
+}
+
+static void place(struct slot *slots, size_t nslots, uint64_t h, uint32_t idx)
+{
+	size_t mask = nslots - 1, i = (size_t)h & mask;
+	while (slots[i].idx)
+		i = (i + 1) & mask;
+	slots[i].idx = idx;
+	slots[i].hash = (uint32_t)h;
+}
+
+/* Double the slots while the load would pass 1/2; false when that fails (allocation). */
+static bool grow(struct agg *a)
+{
+	if ((a->n + 1) * 2 <= a->nslots || a->nslots >= a->max_slots)
+		return true;
+	size_t ns = a->nslots * 2;
+	struct slot *s = calloc(ns, sizeof(*s));
+	if (!s)
+		return false;
+	for (size_t k = 0; k < a->n; k++)
+		place(s, ns, a->e[k].hash, (uint32_t)(k + 1));
+	free(a->slots);
+	a->slots = s;
+	a->nslots = ns;
+	return true;
 }
 
 void *agg_get(struct agg *a, const char *key, size_t len)
@@ -69,12 +103,14 @@ void *agg_get(struct agg *a, const char *key, size_t len)
 	uint64_t h = hash(key, len);
 	size_t mask = a->nslots - 1, i = (size_t)h & mask;
 	for (;; i = (i + 1) & mask) {
-		uint32_t s = a->slots[i];
-		if (!s)
+		const struct slot *s = &a->slots[i];
+		if (!s->idx)
 			break;
-		struct entry *e = &a->e[s - 1];
-		if (e->hash == h && e->len == len && memcmp(e->key, key, len) == 0)
-			return e->val;
+		if (s->hash != (uint32_t)h)
+			continue;
+		struct entry *e = &a->e[s->idx - 1];
+		if (e->hash == h && e->len == len && memcmp(e->block + a->keyoff, key, len) == 0)
+			return e->block;
 	}
 	if (a->n >= a->max) {
 		a->dropped++;
@@ -92,21 +128,19 @@ void *agg_get(struct agg *a, const char *key, size_t len)
 		a->e = ne;
 		a->ecap = ncap;
 	}
-	struct entry *e = &a->e[a->n];
-	e->key = malloc(len + 1);
-	e->val = calloc(1, a->valsize ? a->valsize : 1);
-	if (!e->key || !e->val) {
-		free(e->key);
-		free(e->val);
+	char *block = calloc(1, a->keyoff + len + 1);
+	if (!block || !grow(a)) {
+		free(block);
 		a->dropped++;
 		return NULL;
 	}
-	memcpy(e->key, key, len);
-	e->key[len] = '\0';
-	e->len = len;
+	memcpy(block + a->keyoff, key, len);
+	struct entry *e = &a->e[a->n];
 	e->hash = h;
-	a->slots[i] = (uint32_t)(++a->n);
-	return e->val;
+	e->len = len;
+	e->block = block;
+	place(a->slots, a->nslots, h, (uint32_t)(++a->n));
+	return block;
 }
 
 size_t agg_len(const struct agg *a)
@@ -121,12 +155,12 @@ size_t agg_dropped(const struct agg *a)
 
 const char *agg_key(const struct agg *a, size_t i)
 {
-	return a->e[i].key;
+	return a->e[i].block + a->keyoff;
 }
 
 void *agg_val(const struct agg *a, size_t i)
 {
-	return a->e[i].val;
+	return a->e[i].block;
 }
 
 static _Thread_local int (*sort_cmp)(const void *, const void *);
@@ -134,7 +168,7 @@ static _Thread_local int (*sort_cmp)(const void *, const void *);
 static int entry_cmp(const void *x, const void *y)
 {
 	const struct entry *a = x, *b = y;
-	return sort_cmp(a->val, b->val);
+	return sort_cmp(a->block, b->block);
 }
 
 void agg_sort(struct agg *a, int (*cmp)(const void *va, const void *vb))
@@ -143,13 +177,7 @@ void agg_sort(struct agg *a, int (*cmp)(const void *va, const void *vb))
 		return;
 	sort_cmp = cmp;
 	qsort(a->e, a->n, sizeof(*a->e), entry_cmp);
-	/* rebuild the slots */
 	memset(a->slots, 0, a->nslots * sizeof(*a->slots));
-	size_t mask = a->nslots - 1;
-	for (size_t k = 0; k < a->n; k++) {
-		size_t i = (size_t)a->e[k].hash & mask;
-		while (a->slots[i])
-			i = (i + 1) & mask;
-		a->slots[i] = (uint32_t)(k + 1);
-	}
+	for (size_t k = 0; k < a->n; k++)
+		place(a->slots, a->nslots, a->e[k].hash, (uint32_t)(k + 1));
 }

@@ -75,10 +75,19 @@ static void client_row(void *arg, const struct flows_row *row)
 			cl->hour_bytes[h] += b;
 			cl->hour_flows[h]++;
 			const char *app = row->app && *row->app ? row->app : "unknown";
+			/* "client|hour|app", built by hand: this runs for every row */
 			char key[512];
-			int n = snprintf(key, sizeof(key), "%s|%d|%s", row->client, h, app);
-			if (n > 0 && (size_t)n < sizeof(key)) {
-				struct hour_app *ha = agg_get(c->hour_apps, key, (size_t)n);
+			size_t cl_len = strlen(row->client), app_len = strlen(app);
+			if (cl_len + app_len + 5 < sizeof(key)) {
+				size_t n = cl_len;
+				memcpy(key, row->client, cl_len);
+				key[n++] = '|';
+				key[n++] = (char)('0' + h / 10);
+				key[n++] = (char)('0' + h % 10);
+				key[n++] = '|';
+				memcpy(key + n, app, app_len);
+				n += app_len;
+				struct hour_app *ha = agg_get(c->hour_apps, key, n);
 				if (ha)
 					ha->bytes += b;
 			}
