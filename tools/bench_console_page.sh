@@ -6,6 +6,7 @@
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
+. "$top/tests/console/lib.sh" # console_start, console_kill
 
 usage() {
 	cat <<EOF
@@ -54,12 +55,9 @@ done
 command -v curl >/dev/null || { echo "bench_console_page: curl missing" >&2; exit 1; }
 
 tmp=$(mktemp -d "/tmp/rdpi-bench-page.$$.XXXXXX")
-cpid=
+CPID=
 cleanup() {
-	if [ -n "$cpid" ] && kill -0 "$cpid" 2>/dev/null; then
-		kill "$cpid" 2>/dev/null || true
-		wait "$cpid" 2>/dev/null || true
-	fi
+	console_kill
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -77,28 +75,9 @@ if [ -z "$keep" ] || [ ! -s "$tf" ]; then
 	echo "gendb: $flows flows + $logs logs in $((($(date +%s%N) - t0) / 1000000)) ms"
 fi
 
-: >"$tmp/console.conf"
-port=
-for attempt in 1 2 3 4 5; do
-	p=$((20000 + (RANDOM * 32768 + RANDOM + $$) % 40000))
-	"$console" daemon --config "$tmp/console.conf" "${cold[@]}" --listen "127.0.0.1:$p" --firewall-db "$fw" \
-		--traffic-db "$tf" --classifier-socket "$tmp/c.sock" --agent-socket "$tmp/a.sock" \
-		--logger-socket "$tmp/l.sock" >"$tmp/console.log" 2>&1 &
-	cpid=$!
-	for _ in $(seq 150); do
-		kill -0 "$cpid" 2>/dev/null || break
-		if curl -fsS -m 2 "http://127.0.0.1:$p/healthz" >/dev/null 2>&1; then
-			port=$p
-			break
-		fi
-		sleep 0.1
-	done
-	[ -n "$port" ] && break
-	kill "$cpid" 2>/dev/null || true
-	wait "$cpid" 2>/dev/null || true
-	cpid=
-done
-[ -n "$port" ] || { cat "$tmp/console.log"; echo "console did not start" >&2; exit 1; }
+console_start "$console" "$fw" "$tf" "$tmp" "${cold[@]}" ||
+	{ cat "$tmp/console.log"; echo "console did not start" >&2; exit 1; }
+port=$PORT
 url="http://127.0.0.1:$port/#since=$window"
 echo "console: $url  db: $tf ($(stat -c %s "$tf") bytes), $fw ($(stat -c %s "$fw") bytes)"
 

@@ -4,6 +4,7 @@
 # rendered numbers against the JSON API, HTML escaping of packet-derived names, that the page
 # requests nothing but the console, and saves a screenshot under $RDPI_BINARY_DIR/artifacts/.
 set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 CHROMIUM=${RDPI_CHROMIUM:-/usr/bin/chromium}
 if [ ! -x "$CHROMIUM" ]; then
@@ -30,10 +31,7 @@ done
 TMP=$(mktemp -d "/tmp/rdpi-console-browser.$$.XXXXXX")
 CPID=
 cleanup() {
-	if [ -n "$CPID" ] && kill -0 "$CPID" 2>/dev/null; then
-		kill "$CPID" 2>/dev/null || true
-		wait "$CPID" 2>/dev/null || true
-	fi
+	console_kill
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -64,29 +62,7 @@ sqlite3 "$FW" "INSERT INTO firewall_logs (ts, zone_from, zone_to, rule_name, act
 FLOWS_IN_DB=$(sqlite3 "$TF" "SELECT count(*) FROM flows")
 
 # ---- the real console on a free loopback port --------------------------------------------
-: >"$TMP/console.conf" # empty: nothing from /etc/routerd leaks into the test
-PORT=
-for attempt in 1 2 3 4 5 6; do
-	p=$((20000 + (RANDOM * 32768 + RANDOM + $$) % 40000))
-	"$CONSOLE" daemon --config "$TMP/console.conf" --listen "127.0.0.1:$p" \
-		--firewall-db "$FW" --traffic-db "$TF" \
-		--classifier-socket "$TMP/no-classifier.sock" --agent-socket "$TMP/no-agent.sock" \
-		--logger-socket "$TMP/no-logger.sock" >>"$TMP/console.log" 2>&1 &
-	CPID=$!
-	deadline=$((SECONDS + 15))
-	while [ $SECONDS -lt $deadline ] && kill -0 "$CPID" 2>/dev/null; do
-		if curl -fsS -m 2 "http://127.0.0.1:$p/healthz" >/dev/null 2>&1; then
-			PORT=$p
-			break
-		fi
-		sleep 0.1
-	done
-	[ -n "$PORT" ] && break
-	kill "$CPID" 2>/dev/null || true
-	wait "$CPID" 2>/dev/null || true
-	CPID=
-done
-[ -n "$PORT" ] || { cat "$TMP/console.log"; fail "console did not come up"; }
+console_start "$CONSOLE" "$FW" "$TF" "$TMP" || { cat "$TMP/console.log"; fail "console did not come up"; }
 BASE=http://127.0.0.1:$PORT
 echo "console on $BASE (pid $CPID), $FLOWS_IN_DB flows in the test db"
 # the page and the later API calls must see the same probe results: wait for the first probes

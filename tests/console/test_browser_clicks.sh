@@ -19,6 +19,7 @@ fi
 
 B=${RDPI_BINARY_DIR:?RDPI_BINARY_DIR not set (run through ctest)}
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+. "$HERE/lib.sh"
 CONSOLE=$B/services/console/routerd-dpi-console
 GENDB=$B/services/console/routerd-console-gendb
 ART=$B/artifacts
@@ -37,10 +38,7 @@ done
 TMP=$(mktemp -d "/tmp/rdpi-console-clicks.$$.XXXXXX")
 CPID=
 cleanup() {
-	if [ -n "$CPID" ] && kill -0 "$CPID" 2>/dev/null; then
-		kill "$CPID" 2>/dev/null || true
-		wait "$CPID" 2>/dev/null || true
-	fi
+	console_kill
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -64,29 +62,7 @@ sqlite3 "$FW" "DELETE FROM firewall_logs WHERE ts $(gap 3600) OR ts $(gap 86400)
 	fail "cannot thin the firewall logs at the window edges"
 
 # ---- the real console on a free loopback port --------------------------------------------
-: >"$TMP/console.conf" # empty: nothing from /etc/routerd leaks into the test
-PORT=
-for _ in 1 2 3 4 5 6; do
-	p=$((20000 + (RANDOM * 32768 + RANDOM + $$) % 40000))
-	"$CONSOLE" daemon --config "$TMP/console.conf" --listen "127.0.0.1:$p" \
-		--firewall-db "$FW" --traffic-db "$TF" \
-		--classifier-socket "$TMP/no-classifier.sock" --agent-socket "$TMP/no-agent.sock" \
-		--logger-socket "$TMP/no-logger.sock" >>"$TMP/console.log" 2>&1 &
-	CPID=$!
-	deadline=$((SECONDS + 15))
-	while [ $SECONDS -lt $deadline ] && kill -0 "$CPID" 2>/dev/null; do
-		if curl -fsS -m 2 "http://127.0.0.1:$p/healthz" >/dev/null 2>&1; then
-			PORT=$p
-			break
-		fi
-		sleep 0.1
-	done
-	[ -n "$PORT" ] && break
-	kill "$CPID" 2>/dev/null || true
-	wait "$CPID" 2>/dev/null || true
-	CPID=
-done
-[ -n "$PORT" ] || { cat "$TMP/console.log"; fail "console did not come up"; }
+console_start "$CONSOLE" "$FW" "$TF" "$TMP" || { cat "$TMP/console.log"; fail "console did not come up"; }
 BASE=http://127.0.0.1:$PORT
 echo "console on $BASE (pid $CPID)"
 
