@@ -1,5 +1,6 @@
 /* Go-compatible command-line flag parsing for the daemons (see flags.h). */
 #include "common/flags.h"
+#include "common/cfg.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -118,4 +119,25 @@ int rdpi_flags_command(int argc, char **argv, const char *prog, const char *cons
 	fprintf(stderr, "%s: unknown command \"%s\"\n", prog, cmd);
 	usage(stderr);
 	return 2;
+}
+
+int rdpi_cfg_flags_take(struct rdpi_cfg_flags *c, const struct rdpi_cfg_section *sec, void *cfg,
+			const struct rdpi_flag *f, const char *value, char *err, size_t errlen)
+{
+	if (rdpi_cfg_flags_common(c, f, value))
+		return 0;
+	int rv = rdpi_cfg_set(sec, cfg, f->cfg_key, value, err, errlen);
+	return rv < 0 ? rv : rdpi_cfg_flags_keep(c, f->cfg_key, value, err, errlen);
+}
+
+int rdpi_cfg_flags_load(const struct rdpi_cfg_flags *c, const struct rdpi_cfg_section *sec,
+			void *target, char *err, size_t errlen)
+{
+	int rv =
+	    rdpi_cfg_flags_read_file(c)
+		? rdpi_cfg_load_file(c->config_path, sec, rdpi_cfg_sections, target, err, errlen)
+		: rdpi_cfg_defaults(sec, target, err, errlen);
+	for (size_t i = 0; rv == 0 && i < c->n; i++)
+		rv = rdpi_cfg_set(sec, target, c->key[i], c->value[i], err, errlen);
+	return rv;
 }

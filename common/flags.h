@@ -47,6 +47,16 @@ int rdpi_cfg_flags_keep(struct rdpi_cfg_flags *c, const char *key, const char *v
  * default path only when it exists. */
 bool rdpi_cfg_flags_read_file(const struct rdpi_cfg_flags *c);
 
+/* For daemons with one config section (sec). _take, from their rdpi_flag_fn: the shared flags
+ * are taken, any other is validated on cfg now (a bad flag fails before anything starts) and
+ * kept. _load: defaults, then the file when rdpi_cfg_flags_read_file says so (the sections of
+ * rdpi_cfg_sections allowed), then the kept flags, into target (the caller frees it). */
+struct rdpi_cfg_section;
+int rdpi_cfg_flags_take(struct rdpi_cfg_flags *c, const struct rdpi_cfg_section *sec, void *cfg,
+			const struct rdpi_flag *f, const char *value, char *err, size_t errlen);
+int rdpi_cfg_flags_load(const struct rdpi_cfg_flags *c, const struct rdpi_cfg_section *sec,
+			void *target, char *err, size_t errlen);
+
 /* The command word of a daemon: argv[1] when it does not start with '-', else cmds[0] (the
  * default). "help", -h and --help print usage(stdout). Returns -1 to go on with *ret_cmd and
  * *ret_first (the index of the first flag), or the exit status: 0 after help, 2 for a command

@@ -109,25 +109,14 @@ static int on_flag(void *arg, const struct rdpi_flag *f, const char *value, char
 		   size_t errlen)
 {
 	struct opts *o = arg;
-	if (rdpi_cfg_flags_common(&o->cf, f, value))
-		return 0;
-	/* validate now so a bad flag fails before anything starts */
-	int rv = rdpi_cfg_set(&section, &o->cfg, f->cfg_key, value, err, errlen);
-	return rv < 0 ? rv : rdpi_cfg_flags_keep(&o->cf, f->cfg_key, value, err, errlen);
+	return rdpi_cfg_flags_take(&o->cf, &section, &o->cfg, f, value, err, errlen);
 }
 
 /* defaults <- file <- flags, all validated; cfg written only on success */
 static int load_config(struct opts *o, struct ccfg *cfg, char *err, size_t errlen)
 {
 	struct ccfg tmp = {0};
-	int rv;
-	if (rdpi_cfg_flags_read_file(&o->cf))
-		rv = rdpi_cfg_load_file(o->cf.config_path, &section, rdpi_cfg_sections, &tmp, err,
-					errlen);
-	else
-		rv = rdpi_cfg_defaults(&section, &tmp, err, errlen);
-	for (size_t i = 0; rv == 0 && i < o->cf.n; i++)
-		rv = rdpi_cfg_set(&section, &tmp, o->cf.key[i], o->cf.value[i], err, errlen);
+	int rv = rdpi_cfg_flags_load(&o->cf, &section, &tmp, err, errlen);
 	enum engine_kind k;
 	if (rv == 0 && engine_kind_parse(tmp.engine, &k) < 0) {
 		snprintf(err, errlen, "unsupported engine \"%s\"", tmp.engine);

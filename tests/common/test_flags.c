@@ -4,6 +4,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include "common/cfg.h"
 #include "common/flags.h"
 
 static const struct rdpi_flag flags[] = {
@@ -184,6 +186,79 @@ static void test_flags_command(void **state)
 	assert_null(cmd);
 }
 
+struct lcfg {
+	int64_t limit;
+	char *name;
+};
+
+static const struct rdpi_cfg_key lkeys[] = {
+    {"flowLimit", RDPI_CFG_INT, 1, 1000, "100", offsetof(struct lcfg, limit), NULL, "limit"},
+    {"name", RDPI_CFG_STRING, 0, 0, "default", offsetof(struct lcfg, name), NULL, "name"},
+};
+static const struct rdpi_cfg_section lsec = {"console", lkeys, 2};
+static const struct rdpi_flag lflags[] = {
+    {"config", NULL, false, "file"},
+    {"flow-limit", "flowLimit", false, "limit"},
+    {"name", "name", false, "name"},
+};
+
+struct lopts {
+	struct rdpi_cfg_flags cf;
+	struct lcfg cfg;
+};
+
+static int take(void *arg, const struct rdpi_flag *f, const char *value, char *err, size_t errlen)
+{
+	struct lopts *o = arg;
+	return rdpi_cfg_flags_take(&o->cf, &lsec, &o->cfg, f, value, err, errlen);
+}
+
+/* defaults <- file <- flags, for a one-section daemon; a bad flag fails at parse time */
+static void test_cfg_flags_take_and_load(void **state)
+{
+	(void)state;
+	char path[] = "/tmp/rdpi-flags-conf-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	const char *text =
+	    "agent: { flowTTL = \"1h\"; };\nconsole: { flowLimit = 7; name = \"file\"; };\n";
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	char err[256] = "";
+	int next;
+	struct lopts o = {.cf.config_path = "/nonexistent/dpi.conf"};
+	assert_int_equal(rdpi_cfg_defaults(&lsec, &o.cfg, err, sizeof(err)), 0);
+	char *argv[] = {"--config", path, "--flow-limit", "9"};
+	assert_int_equal(rdpi_flags_parse(4, argv, lflags, 3, take, &o, &next, err, sizeof(err)),
+			 0);
+	assert_int_equal(o.cf.n, 1);
+	struct lcfg got = {0};
+	assert_int_equal(rdpi_cfg_flags_load(&o.cf, &lsec, &got, err, sizeof(err)), 0);
+	assert_int_equal(got.limit, 9);	       /* the flag wins over the file */
+	assert_string_equal(got.name, "file"); /* the file over the default */
+	rdpi_cfg_free(&lsec, &got);
+	/* a bad flag value fails during the parse, naming the key */
+	char *bad[] = {"--flow-limit", "5000"};
+	assert_true(rdpi_flags_parse(2, bad, lflags, 3, take, &o, &next, err, sizeof(err)) < 0);
+	assert_non_null(strstr(err, "flowLimit"));
+	/* without --config a missing default file means defaults, flags still applied */
+	struct lopts d = {.cf.config_path = "/nonexistent/dpi.conf"};
+	assert_int_equal(rdpi_cfg_defaults(&lsec, &d.cfg, err, sizeof(err)), 0);
+	char *one[] = {"--name", "flag"};
+	assert_int_equal(rdpi_flags_parse(2, one, lflags, 3, take, &d, &next, err, sizeof(err)), 0);
+	struct lcfg dg = {0};
+	assert_int_equal(rdpi_cfg_flags_load(&d.cf, &lsec, &dg, err, sizeof(err)), 0);
+	assert_int_equal(dg.limit, 100);
+	assert_string_equal(dg.name, "flag");
+	rdpi_cfg_free(&lsec, &dg);
+	/* an explicit --config that does not exist is an error */
+	d.cf.config_explicit = true;
+	assert_true(rdpi_cfg_flags_load(&d.cf, &lsec, &dg, err, sizeof(err)) < 0);
+	rdpi_cfg_free(&lsec, &o.cfg);
+	rdpi_cfg_free(&lsec, &d.cfg);
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -193,6 +268,7 @@ int main(void)
 	    cmocka_unit_test(test_cfg_flags_bounded),
 	    cmocka_unit_test(test_cfg_flags_read_file),
 	    cmocka_unit_test(test_flags_command),
+	    cmocka_unit_test(test_cfg_flags_take_and_load),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
