@@ -155,7 +155,7 @@ if [ $offline -eq 0 ]; then
   t0=$(date +%s)
   while kill -0 "$gpid" 2>/dev/null; do
     sleep 2
-    printf '  %3ss  NFLOG packets %-7s lost %-3s classified %-6s dpi_flow rows %-5s traffic rows %s\n' \
+    printf '  %3ss  NFLOG packets %-7s lost %-3s classified %-6s dpi_flow rows %-5s traffic-flows writes %s\n' \
       $(($(date +%s) - t0)) "$(lstat "$LSOCK" nflog_packets)" "$(lstat "$LSOCK" nflog_lost)" \
       "$(lstat "$LSOCK" dpi_classified)" "$(lstat "$LSOCK" rows_dpi_flow)" "$(lstat "$LSOCK" rows_traffic_flows)"
   done
