@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # First page load of the routerd-dpi-console web page in headless chromium over a generated
 # 100k-flow traffic-flows.db and 100k-row firewall-logs.db: N fresh tabs driven over the
-# DevTools protocol (node, --remote-debugging-pipe), and the wall time of `chromium --dump-dom`
+# DevTools protocol (python3 with tests/console/cdp.py, --remote-debugging-pipe), and the wall time of `chromium --dump-dom`
 # as a fallback / cross-check. Prints every run and the medians.
 set -euo pipefail
 
@@ -100,83 +100,56 @@ median() { sort -n | awk '{ a[NR] = $1 } END { if (NR == 0) print "n/a"; else if
 # 1) DevTools protocol over a pipe: a fresh tab per run, cache disabled; "page" is the page's
 #    own performance.now() when every section is rendered (<body data-ready="1">, from
 #    navigation start), "wall" is Page.navigate -> that state seen by a 10 ms poll.
-if command -v node >/dev/null; then
-	cat >"$tmp/cdp.js" <<'EOF'
-'use strict';
-const {spawn} = require('child_process');
-const [chromium, url, runs, profile, ...flags] = process.argv.slice(2);
-const ch = spawn(chromium, [...flags, '--remote-debugging-pipe', '--user-data-dir=' + profile, 'about:blank'],
-	{stdio: ['ignore', 'ignore', 'ignore', 'pipe', 'pipe']});
-const out = ch.stdio[3], inp = ch.stdio[4];
-let id = 0, buf = '';
-const pending = new Map();
-inp.on('data', (d) => {
-	buf += d.toString();
-	let i;
-	while ((i = buf.indexOf('\0')) >= 0) {
-		const m = JSON.parse(buf.slice(0, i));
-		buf = buf.slice(i + 1);
-		if (m.id && pending.has(m.id)) {
-			pending.get(m.id)(m);
-			pending.delete(m.id);
-		}
-	}
-});
-function send(method, params = {}, sessionId) {
-	const m = {id: ++id, method, params};
-	if (sessionId)
-		m.sessionId = sessionId;
-	return new Promise((res, rej) => {
-		pending.set(m.id, (r) => r.error ? rej(new Error(method + ': ' + r.error.message)) : res(r.result));
-		out.write(JSON.stringify(m) + '\0');
-	});
-}
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-(async () => {
-	const deadline = Date.now() + 120000;
-	for (let r = 0; r < Number(runs); r++) {
-		const {targetId} = await send('Target.createTarget', {url: 'about:blank'});
-		const {sessionId} = await send('Target.attachToTarget', {targetId, flatten: true});
-		await send('Network.enable', {}, sessionId);
-		await send('Network.setCacheDisabled', {cacheDisabled: true}, sessionId);
-		const t0 = process.hrtime.bigint();
-		await send('Page.navigate', {url}, sessionId);
-		let v = null;
-		while (Date.now() < deadline) {
-			const {result} = await send('Runtime.evaluate', {returnByValue: true, expression:
-				"document.body && document.body.getAttribute('data-ready') === '1' ? " +
-				"[Number(document.body.getAttribute('data-load-ms')), " +
-				"performance.timing.domContentLoadedEventEnd - performance.timing.navigationStart, " +
-				"document.querySelectorAll('#flows-table tbody tr').length, " +
-				"document.getElementById('flows-total').getAttribute('data-value'), " +
-				"performance.getEntriesByType('resource').filter((e) => e.name.indexOf('/api/v1/') > 0)" +
-				".map((e) => e.name.split('/api/v1/')[1].split('?')[0] + '=' + Math.round(e.startTime) + '-' + " +
-				"Math.round(e.responseEnd)).join(',')] : null"}, sessionId);
-			if (result.value) {
-				v = result.value;
-				break;
-			}
-			await sleep(10);
-		}
-		const wall = Number(process.hrtime.bigint() - t0) / 1e6;
-		if (!v)
-			throw new Error('page did not become ready');
-		/* the last API answer; what follows it until data-ready is the page's own work */
-		const lastApi = Math.max(...v[4].split(',').map((x) => Number(x.split('-').pop())));
-		console.log(`${v[0]} ${wall.toFixed(1)} ${v[1]} ${v[2]} ${v[3]} ${lastApi} ${v[4]}`);
-		await send('Target.closeTarget', {targetId});
-	}
-	await send('Browser.close').catch(() => {});
-	process.exit(0);
-})().catch((e) => {
-	console.error(e.message);
-	ch.kill();
-	process.exit(1);
-});
+python=/usr/bin/python3 # Debian's (tools/deps.sh); the client is tests/console/cdp.py's
+if [ -x "$python" ]; then
+	cat >"$tmp/cdp_bench.py" <<'EOF'
+import sys, time
+sys.path.insert(0, sys.argv[1])
+from cdp import Browser, Fail  # the interaction test's stdlib CDP client
+
+top, chromium, url, runs, profile, stderr_path = sys.argv[1:7]
+READY = ("document.body && document.body.getAttribute('data-ready') === '1' ? "
+	 "[Number(document.body.getAttribute('data-load-ms')), "
+	 "performance.timing.domContentLoadedEventEnd - performance.timing.navigationStart, "
+	 "document.querySelectorAll('#flows-table tbody tr').length, "
+	 "document.getElementById('flows-total').getAttribute('data-value'), "
+	 "performance.getEntriesByType('resource').filter((e) => e.name.indexOf('/api/v1/') > 0)"
+	 ".map((e) => e.name.split('/api/v1/')[1].split('?')[0] + '=' + Math.round(e.startTime) + '-' + "
+	 "Math.round(e.responseEnd)).join(',')] : null")
+b = Browser(chromium, profile, stderr_path, extra_args=sys.argv[7:])  # duplicates are harmless
+try:
+	deadline = time.monotonic() + 120
+	for _ in range(int(runs)):
+		target = b.send('Target.createTarget', {'url': 'about:blank'})['targetId']
+		sess = b.send('Target.attachToTarget', {'targetId': target, 'flatten': True})['sessionId']
+		b.send('Network.enable', {}, sess)
+		b.send('Network.setCacheDisabled', {'cacheDisabled': True}, sess)
+		t0 = time.monotonic()
+		b.send('Page.navigate', {'url': url}, sess)
+		v = None
+		while time.monotonic() < deadline:
+			r = b.send('Runtime.evaluate', {'expression': READY, 'returnByValue': True}, sess)
+			v = r.get('result', {}).get('value')
+			if v:
+				break
+			time.sleep(0.01)
+		wall = (time.monotonic() - t0) * 1000
+		if not v:
+			raise Fail('page did not become ready')
+		# the last API answer; what follows it until data-ready is the page's own work
+		last_api = max(int(x.split('-')[-1]) for x in v[4].split(','))
+		print('%d %.1f %d %d %s %d %s' % (v[0], wall, v[1], v[2], v[3], last_api, v[4]), flush=True)
+		b.send('Target.closeTarget', {'targetId': target})
+except Fail as e:
+	print(e, file=sys.stderr)
+	sys.exit(1)
+finally:
+	b.close()
 EOF
-	echo "CDP (node, fresh tab per run, cache disabled):"
-	if HOME=$tmp timeout 300 node "$tmp/cdp.js" "$chromium" "$url" "$runs" "$tmp/profile-cdp" \
-		"${chromium_flags[@]}" >"$tmp/cdp.out" 2>"$tmp/cdp.err"; then
+	echo "CDP (python3, fresh tab per run, cache disabled):"
+	if HOME=$tmp timeout 300 "$python" "$tmp/cdp_bench.py" "$top/tests/console" "$chromium" "$url" \
+		"$runs" "$tmp/profile-cdp" "$tmp/chromium.err" "${chromium_flags[@]}" >"$tmp/cdp.out" \
+		2>"$tmp/cdp.err"; then
 		i=0
 		while read -r page wall dcl rows total lastapi apis; do
 			i=$((i + 1))
@@ -191,7 +164,7 @@ EOF
 		echo "  CDP run failed: $(tail -3 "$tmp/cdp.err")"
 	fi
 else
-	echo "CDP: node not installed, skipped"
+	echo "CDP: $python not installed (tools/deps.sh), skipped"
 fi
 
 # 2) Whole `chromium --dump-dom` process (browser start + load + render + dump), minus the same
