@@ -7,20 +7,9 @@
 # values and the log names file:line.
 set -uo pipefail
 
-bin=${RDPI_BINARY_DIR:?RDPI_BINARY_DIR not set}
-CLS=$bin/services/classifier/routerd-dpi-classifier
-LOG=$bin/services/logger/routerd-firewall-logger
-AGT=$bin/services/agent/routerd-ndpi-agent
-for b in "$CLS" "$LOG" "$AGT"; do
-	[ -x "$b" ] || {
-		echo "FAIL: $b not built" >&2
-		exit 1
-	}
-done
-command -v curl >/dev/null && command -v jq >/dev/null || {
-	echo "SKIP: curl and jq are needed" >&2
-	exit 77
-}
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+need_built "$CLS" "$LOG" "$AGT"
+need_tools "curl, jq" curl jq
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/rdpi-reload.$$.XXXXXX")
 pids=()

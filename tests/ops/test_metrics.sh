@@ -7,18 +7,8 @@
 # down between two scrapes).
 set -uo pipefail
 
-src=${RDPI_SOURCE_DIR:?RDPI_SOURCE_DIR not set}
-bin=${RDPI_BINARY_DIR:?RDPI_BINARY_DIR not set}
-CLS=$bin/services/classifier/routerd-dpi-classifier
-AGT=$bin/services/agent/routerd-ndpi-agent
-LOG=$bin/services/logger/routerd-firewall-logger
-CON=$bin/services/console/routerd-dpi-console
-for b in "$CLS" "$AGT" "$LOG"; do
-	[ -x "$b" ] || {
-		echo "FAIL: $b not built" >&2
-		exit 1
-	}
-done
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+need_built "$CLS" "$AGT" "$LOG"
 with_console=0
 if [ -x "$CON" ]; then
 	with_console=1
@@ -26,12 +16,7 @@ elif [ -e "$src/services/console/main.c" ]; then
 	echo "FAIL: $src/services/console/main.c exists but $CON is not built" >&2
 	exit 1
 fi
-for t in curl promtool; do
-	command -v "$t" >/dev/null || {
-		echo "SKIP: $t is needed (Debian packages curl, prometheus)" >&2
-		exit 77
-	}
-done
+need_tools "curl, prometheus" curl promtool
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/rdpi-metrics.$$.XXXXXX")
 pids=() names=()

@@ -8,25 +8,9 @@
 # without one fails here. The console reads databases the logger made from a trafficgen capture.
 set -uo pipefail
 
-src=${RDPI_SOURCE_DIR:?RDPI_SOURCE_DIR not set}
-bin=${RDPI_BINARY_DIR:?RDPI_BINARY_DIR not set}
-CLS=$bin/services/classifier/routerd-dpi-classifier
-AGT=$bin/services/agent/routerd-ndpi-agent
-LOG=$bin/services/logger/routerd-firewall-logger
-CON=$bin/services/console/routerd-dpi-console
-GEN=$bin/trafficgen
-for b in "$CLS" "$AGT" "$LOG" "$CON" "$GEN"; do
-	[ -x "$b" ] || {
-		echo "FAIL: $b not built" >&2
-		exit 1
-	}
-done
-for t in curl nngcat jq; do
-	command -v "$t" >/dev/null || {
-		echo "SKIP: $t is needed (Debian packages curl, nng-utils, jq)" >&2
-		exit 77
-	}
-done
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+need_built "$CLS" "$AGT" "$LOG" "$CON" "$GEN"
+need_tools "curl, nng-utils, jq" curl nngcat jq
 
 readme=$src/README.md
 recipes=$(awk '/<!-- recipes:begin -->/ { on = 1; next } /<!-- recipes:end -->/ { on = 0 }
