@@ -1208,18 +1208,7 @@ static void test_api_config(void **state)
 static void find_binaries(void)
 {
 	char build[PATH_MAX];
-	const char *b = getenv("RDPI_BINARY_DIR");
-	if (b && *b) {
-		snprintf(build, sizeof(build), "%s", b);
-	} else {
-		ssize_t n = readlink("/proc/self/exe", build, sizeof(build) - 1);
-		build[n > 0 ? n : 0] = '\0';
-		for (int up = 0; up < 3; up++) {
-			char *s = strrchr(build, '/');
-			if (s)
-				*s = '\0';
-		}
-	}
+	tu_build_dir(build, sizeof(build));
 	int w = (int)(sizeof(console_bin) - 64);
 	snprintf(console_bin, sizeof(console_bin), "%.*s/services/console/routerd-dpi-console", w,
 		 build);

@@ -801,23 +801,11 @@ static void test_daemon_bad_flags(void **state)
 
 /* ---- setup ---------------------------------------------------------------------------- */
 
-/* The build tree: $RDPI_BINARY_DIR (set by ctest), else two levels above this binary
- * (<build>/services/logger/logger_test_daemon). */
+/* The daemons of this build tree (tu_build_dir). */
 static void find_binaries(void)
 {
 	char build[PATH_MAX];
-	const char *b = getenv("RDPI_BINARY_DIR");
-	if (b && *b) {
-		snprintf(build, sizeof(build), "%s", b);
-	} else {
-		ssize_t n = readlink("/proc/self/exe", build, sizeof(build) - 1);
-		build[n > 0 ? n : 0] = '\0';
-		for (int up = 0; up < 3; up++) {
-			char *s = strrchr(build, '/');
-			if (s)
-				*s = '\0';
-		}
-	}
+	tu_build_dir(build, sizeof(build));
 	snprintf(logger_bin, sizeof(logger_bin), "%.*s/services/logger/routerd-firewall-logger",
 		 (int)(sizeof(logger_bin) - 48), build);
 	snprintf(classifier_bin, sizeof(classifier_bin),

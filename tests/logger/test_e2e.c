@@ -443,19 +443,7 @@ static void dump_state(void)
 static void find_binaries(struct e2e *t)
 {
 	char build[PATH_MAX];
-	const char *b = getenv("RDPI_BINARY_DIR");
-	if (b && *b) {
-		snprintf(build, sizeof(build), "%s", b);
-	} else {
-		/* <build>/services/logger/logger_test_e2e */
-		ssize_t n = readlink("/proc/self/exe", build, sizeof(build) - 1);
-		build[n > 0 ? n : 0] = '\0';
-		for (int up = 0; up < 3; up++) {
-			char *s = strrchr(build, '/');
-			if (s)
-				*s = '\0';
-		}
-	}
+	tu_build_dir(build, sizeof(build));
 	snprintf(t->logger_bin, sizeof(t->logger_bin),
 		 "%.*s/services/logger/routerd-firewall-logger", (int)(sizeof(build) - 48), build);
 	snprintf(t->classifier_bin, sizeof(t->classifier_bin),

@@ -84,6 +84,22 @@ int tu_wait_for_socket(const char *path, pid_t pid, int timeout_ms)
 	return -ETIMEDOUT;
 }
 
+void tu_build_dir(char *buf, size_t len)
+{
+	const char *b = getenv("RDPI_BINARY_DIR");
+	if (b && *b) {
+		snprintf(buf, len, "%s", b);
+		return;
+	}
+	ssize_t n = readlink("/proc/self/exe", buf, len - 1);
+	buf[n > 0 ? n : 0] = '\0';
+	for (int up = 0; up < 3; up++) {
+		char *s = strrchr(buf, '/');
+		if (s)
+			*s = '\0';
+	}
+}
+
 void tu_print_file(const char *path)
 {
 	char line[1024];

@@ -25,6 +25,10 @@ int tu_wait_exit(pid_t pid, int timeout_ms);
 /* Wait until path is a Unix socket: 0, -ECHILD when pid (> 0) exited first, -ETIMEDOUT. */
 int tu_wait_for_socket(const char *path, pid_t pid, int timeout_ms);
 
+/* The build tree into buf: $RDPI_BINARY_DIR (set by ctest), else three levels above this
+ * program (<build>/services/<svc>/<test>). */
+void tu_build_dir(char *buf, size_t len);
+
 /* Each line of path as "  | line" (daemon logs after a failure). */
 void tu_print_file(const char *path);
 
