@@ -31,3 +31,22 @@ need_tools() {
 		}
 	done
 }
+
+# Checks count failures instead of stopping: fail MSG, ok MSG; the test ends with
+# [ "$fails" -eq 0 ].
+fails=0
+fail() {
+	echo "FAIL: $*" >&2
+	fails=$((fails + 1))
+}
+ok() { echo "ok: $*"; }
+
+# poll SECONDS CMD...: run CMD every 0.1 s until it succeeds (0) or SECONDS pass (1).
+poll() {
+	local end=$((SECONDS + $1))
+	shift
+	while ! "$@" 2>/dev/null; do
+		[ "$SECONDS" -ge "$end" ] && return 1
+		sleep 0.1
+	done
+}

@@ -21,22 +21,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-fails=0
-fail() {
-	echo "FAIL: $*" >&2
-	fails=$((fails + 1))
-}
-ok() { echo "ok: $*"; }
 
-# poll CMD... until it succeeds or $DEADLINE seconds pass
-DEADLINE=20
-poll() {
-	local end=$((SECONDS + DEADLINE))
-	while ! "$@" 2>/dev/null; do
-		[ "$SECONDS" -ge "$end" ] && return 1
-		sleep 0.1
-	done
-}
+DEADLINE=20 # seconds for every poll
 
 status() { curl -sf --max-time 5 --unix-socket "$1" http://unix/v1/status; }
 # cfg SOCK KEY -> status .config[KEY]
@@ -60,7 +46,7 @@ stop() {
 
 # expect_cfg WHO SOCK KEY VALUE: poll until the status shows it
 expect_cfg() {
-	if poll cfg_is "$2" "$3" "$4"; then
+	if poll "$DEADLINE" cfg_is "$2" "$3" "$4"; then
 		ok "$1 status config.$3 = $4"
 	else
 		fail "$1 status config.$3 is $(cfg "$2" "$3"), want $4"
@@ -69,7 +55,7 @@ expect_cfg() {
 
 # expect_log WHO FILE FIXED-STRING: poll the daemon's stderr for the text
 expect_log() {
-	if poll grep -qF -- "$3" "$2"; then
+	if poll "$DEADLINE" grep -qF -- "$3" "$2"; then
 		ok "$1 log: $(grep -F -- "$3" "$2" | tail -n1)"
 	else
 		fail "$1 log lacks \"$3\": $(tail -n5 "$2")"
@@ -113,7 +99,7 @@ write_cls 10 200ms 100000
 "$CLS" daemon --config "$c/dpi.conf" 2>"$c/log" &
 cpid=$!
 pids+=("$cpid")
-if ! poll status "$c/c.sock" >/dev/null; then
+if ! poll "$DEADLINE" status "$c/c.sock" >/dev/null; then
 	fail "classifier did not start: $(cat "$c/log")"
 else
 	expect_cfg classifier "$c/c.sock" firstPayloadPackets 10
@@ -179,7 +165,7 @@ write_log 10 512 168h 1000000
 "$LOG" daemon --config "$l/dpi.conf" --dpi-flow-limit 777 2>"$l/log" &
 lpid=$!
 pids+=("$lpid")
-if ! poll status "$l/l.sock" >/dev/null; then
+if ! poll "$DEADLINE" status "$l/l.sock" >/dev/null; then
 	fail "logger did not start: $(cat "$l/log")"
 else
 	expect_cfg logger "$l/l.sock" dpiFlowFirstPackets 10
@@ -230,14 +216,14 @@ write_agent 100000 200ms
 "$AGT" daemon --config "$a/dpi.conf" >/dev/null 2>"$a/log" &
 apid=$!
 pids+=("$apid")
-if ! poll status "$a/a.sock" >/dev/null; then
+if ! poll "$DEADLINE" status "$a/a.sock" >/dev/null; then
 	fail "agent did not start: $(cat "$a/log")"
 else
 	expect_cfg agent "$a/a.sock" flowLimit 100000
 	write_agent 5000 300ms
 	kill -HUP "$apid"
 	expect_cfg agent "$a/a.sock" flowLimit 5000
-	if poll sh -c "curl -sf --unix-socket '$a/a.sock' http://unix/v1/status | jq -e '.flowLimit == 5000' >/dev/null"; then
+	if poll "$DEADLINE" sh -c "curl -sf --unix-socket '$a/a.sock' http://unix/v1/status | jq -e '.flowLimit == 5000' >/dev/null"; then
 		ok "agent status flowLimit (the running flow table's) = 5000"
 	else
 		fail "agent status flowLimit is $(status "$a/a.sock" | jq .flowLimit), want 5000"

@@ -29,21 +29,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-fails=0
-fail() {
-	echo "FAIL: $*" >&2
-	fails=$((fails + 1))
-}
-ok() { echo "ok: $*"; }
 
-poll() { # poll SECONDS CMD...: until CMD succeeds
-	local end=$((SECONDS + $1))
-	shift
-	while ! "$@" 2>/dev/null; do
-		[ "$SECONDS" -ge "$end" ] && return 1
-		sleep 0.1
-	done
-}
 alive_sock() { [ -S "$1" ]; }
 start() { # start NAME CMD...: background, log in $tmp/NAME.log
 	local name=$1

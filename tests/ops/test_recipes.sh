@@ -33,19 +33,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-fails=0
-fail() {
-	echo "FAIL: $*" >&2
-	fails=$((fails + 1))
-}
-poll() { # poll SECONDS CMD...
-	local end=$((SECONDS + $1))
-	shift
-	while ! "$@" 2>/dev/null; do
-		[ "$SECONDS" -ge "$end" ] && return 1
-		sleep 0.1
-	done
-}
 is_sock() { [ -S "$1" ]; }
 start() { # start NAME CMD...
 	local name=$1
