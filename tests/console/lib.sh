@@ -40,3 +40,30 @@ console_kill() {
 	fi
 	CPID=
 }
+
+# For the browser tests (not the benchmark). fail MSG: FAIL and exit 1.
+fail() {
+	echo "FAIL: $*" >&2
+	exit 1
+}
+
+# console_test_init NAME TOOL...: B, CONSOLE, GENDB and ART of this build (ctest's
+# RDPI_BINARY_DIR), FAIL unless each TOOL is installed and both binaries are built, and TMP, a
+# fresh directory removed with the console at exit.
+console_test_init() {
+	local name=$1 t
+	shift
+	B=${RDPI_BINARY_DIR:?RDPI_BINARY_DIR not set (run through ctest)}
+	CONSOLE=$B/services/console/routerd-dpi-console
+	GENDB=$B/services/console/routerd-console-gendb
+	ART=$B/artifacts
+	for t; do
+		command -v "$t" >/dev/null || fail "$t is required (tools/deps.sh installs it)"
+	done
+	[ -x "$CONSOLE" ] || fail "$CONSOLE not built"
+	[ -x "$GENDB" ] || fail "$GENDB not built"
+	TMP=$(mktemp -d "/tmp/rdpi-$name.$$.XXXXXX")
+	CPID=
+	trap 'console_kill; rm -rf "$TMP"' EXIT
+	trap 'exit 130' INT TERM
+}

@@ -12,30 +12,7 @@ if [ ! -x "$CHROMIUM" ]; then
 	exit 77
 fi
 
-B=${RDPI_BINARY_DIR:?RDPI_BINARY_DIR not set (run through ctest)}
-CONSOLE=$B/services/console/routerd-dpi-console
-GENDB=$B/services/console/routerd-console-gendb
-ART=$B/artifacts
-
-fail() {
-	echo "FAIL: $*" >&2
-	exit 1
-}
-
-for t in jq sqlite3 curl; do
-	command -v "$t" >/dev/null || fail "$t is required (tools/deps.sh installs it)"
-done
-[ -x "$CONSOLE" ] || fail "$CONSOLE not built"
-[ -x "$GENDB" ] || fail "$GENDB not built"
-
-TMP=$(mktemp -d "/tmp/rdpi-console-browser.$$.XXXXXX")
-CPID=
-cleanup() {
-	console_kill
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+console_test_init console-browser jq sqlite3 curl
 
 XSS='<img src=x onerror=alert(1)>'
 XSS_ESC='&lt;img src=x onerror=alert(1)&gt;'

@@ -17,32 +17,10 @@ if [ ! -x "$PYTHON" ]; then
 	exit 77
 fi
 
-B=${RDPI_BINARY_DIR:?RDPI_BINARY_DIR not set (run through ctest)}
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$HERE/lib.sh"
-CONSOLE=$B/services/console/routerd-dpi-console
-GENDB=$B/services/console/routerd-console-gendb
-ART=$B/artifacts
 
-fail() {
-	echo "FAIL: $*" >&2
-	exit 1
-}
-
-for t in sqlite3 curl; do
-	command -v "$t" >/dev/null || fail "$t is required (tools/deps.sh installs it)"
-done
-[ -x "$CONSOLE" ] || fail "$CONSOLE not built"
-[ -x "$GENDB" ] || fail "$GENDB not built"
-
-TMP=$(mktemp -d "/tmp/rdpi-console-clicks.$$.XXXXXX")
-CPID=
-cleanup() {
-	console_kill
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+console_test_init console-clicks sqlite3 curl
 
 # ---- databases ---------------------------------------------------------------------------
 NOW=$(date +%s)
