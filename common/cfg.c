@@ -13,6 +13,7 @@
 #include <strings.h>
 
 #include "common/duration.h"
+#include "common/log.h"
 
 #define CFG_MAX_FILE (4u << 20)
 #define CFG_MSGLEN   512
@@ -914,4 +915,12 @@ int rdpi_cfg_dump(const struct rdpi_cfg_section *sec, const void *target, FILE *
 	}
 	fputs("};\n", out);
 	return ferror(out) ? -EIO : 0;
+}
+
+void rdpi_cfg_log_reload(const char *tag, const char *path, const char *live, const char *restart)
+{
+	rdpi_log(LOG_NOTICE, tag,
+		 "configuration reloaded from %s: applied live: %s; changed but need a restart "
+		 "(running values kept): %s",
+		 path ? path : "defaults", live[0] ? live : "none", restart[0] ? restart : "none");
 }

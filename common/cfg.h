@@ -101,6 +101,11 @@ size_t rdpi_cfg_changes(const struct rdpi_cfg_section *sec, const void *old, con
 			const char *const *live, const char *prefix, char *live_buf,
 			size_t live_len, char *restart_buf, size_t restart_len);
 
+/* The notice every daemon logs after a reload: the file (NULL: "defaults") and the two lists
+ * from rdpi_cfg_changes ("" prints as "none"). */
+void rdpi_cfg_log_reload(const char *tag, const char *path, const char *live,
+			 const char *restart);
+
 /* Key by exact name, or NULL. */
 const struct rdpi_cfg_key *rdpi_cfg_find(const struct rdpi_cfg_section *sec, const char *name);
 

@@ -159,10 +159,7 @@ static int reload(void *arg)
 	cfg = next;
 	pthread_mutex_unlock(&cfg_lock);
 	rdpi_cfg_free(&agentcfg_section, &old);
-	rdpi_log(LOG_NOTICE, "config",
-		 "configuration reloaded from %s: applied live: %s; changed but need a restart "
-		 "(running values kept): %s",
-		 cli.config_path, live[0] ? live : "none", restart[0] ? restart : "none");
+	rdpi_cfg_log_reload("config", cli.config_path, live, restart);
 	return 0;
 }
 

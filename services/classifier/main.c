@@ -377,11 +377,7 @@ static int on_reload(void *arg)
 	char live[512] = "", restart[512] = "";
 	rdpi_cfg_changes(&section, reload_ctx.live, &fresh, live_keys, NULL, live, sizeof(live),
 			 restart, sizeof(restart));
-	rdpi_log(LOG_NOTICE, TAG,
-		 "configuration reloaded from %s: applied live: %s; changed but need a restart "
-		 "(running values kept): %s",
-		 reload_ctx.o->cf.config_path ? reload_ctx.o->cf.config_path : "defaults",
-		 live[0] ? live : "none", restart[0] ? restart : "none");
+	rdpi_cfg_log_reload(TAG, reload_ctx.o->cf.config_path, live, restart);
 	/* keys that need a restart keep their running values, so status tells the truth */
 	struct ccfg *cur = reload_ctx.live;
 	pthread_mutex_lock(&cfg_lock);

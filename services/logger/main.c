@@ -413,11 +413,7 @@ static int on_reload(void *arg)
 			 sizeof(restart));
 	rdpi_cfg_changes(&flows_section, cur, &fresh, live_flow_keys, "flows.", live, sizeof(live),
 			 restart, sizeof(restart));
-	rdpi_log(LOG_NOTICE, TAG,
-		 "configuration reloaded from %s: applied live: %s; changed but need a restart "
-		 "(running values kept): %s",
-		 reload_ctx.o->cf.config_path ? reload_ctx.o->cf.config_path : "defaults",
-		 live[0] ? live : "none", restart[0] ? restart : "none");
+	rdpi_cfg_log_reload(TAG, reload_ctx.o->cf.config_path, live, restart);
 	/* keys that need a restart keep their running values, so status tells the truth */
 	pthread_mutex_lock(&cfg_lock);
 	cur->dpi_flow_first_packets = fresh.dpi_flow_first_packets;
