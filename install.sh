@@ -277,7 +277,7 @@ if [ "$dry" = 1 ]; then
 	[ "$with_ndpi" = 0 ] || printf '+ %s selftest | grep -q %s\n' "$agent_src" '"libndpiLoaded":true'
 else
 	st=$("$agent_src" selftest --config /dev/null 2>&1 || true)
-	if printf '%s' "$st" | grep -q '"libndpiLoaded":true'; then
+	if grep -q '"libndpiLoaded":true' <<<"$st"; then
 		say "routerd-ndpi-agent: libndpi loaded"
 	elif [ "$with_ndpi" = 1 ]; then
 		cat >&2 <<EOF

@@ -133,7 +133,7 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 # ---------------------------------------------------------------- lab
-if "$lab" status | grep -q '^lab: up'; then
+if grep -q '^lab: up' <<<"$("$lab" status)"; then
 	[ $reuse_lab = 1 ] || die "an nflog lab is already up (only one may run at a time); bring it down or pass --reuse-lab"
 	[ $prefix_set = 0 ] && [ $with_cls = 0 ] || log "note: --reuse-lab keeps the running lab's log prefix; --prefix is not applied"
 else

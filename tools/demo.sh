@@ -93,14 +93,14 @@ lstat() { # socket key -> number
 # (and conntrack counters dumped every 5 s instead of 30 s, so a short demo shows bytes)
 sed -e "s#/run/routerd/#$run/#g" -e "s#/var/lib/routerd/#$lib/#g" \
   -e 's/^\([[:space:]]*dumpInterval[[:space:]]*=[[:space:]]*\)"[^"]*"/\1"5s"/' conf/dpi.conf >"$tmp/dpi.conf"
-engine=$(sed -n 's/^[[:space:]]*engine[[:space:]]*=[[:space:]]*"\([a-z-]*\)".*/\1/p' "$tmp/dpi.conf" | head -1)
+engine=$(sed -n 's/^[[:space:]]*engine[[:space:]]*=[[:space:]]*"\([a-z-]*\)".*/\1/p' "$tmp/dpi.conf" | sed -n 1p)
 step "configuration: $tmp/dpi.conf (conf/dpi.conf with private paths; classifier engine ${engine:-auto})"
 for d in "$AGENT" "$CLASSIFIER" "$LOGGER" "$CONSOLE"; do
   [ -x "$d" ] && "$d" --check-config --config "$tmp/dpi.conf" >/dev/null && echo "  $(basename "$d"): configuration ok"
 done
 
 step "starting the daemons"
-if [ -x "$AGENT" ] && "$AGENT" selftest 2>/dev/null | grep -q '"libndpiLoaded":true'; then
+if [ -x "$AGENT" ] && grep -q '"libndpiLoaded":true' <<<"$("$AGENT" selftest 2>/dev/null)"; then
   "$AGENT" daemon --config "$tmp/dpi.conf" >"$tmp/agent.log" 2>&1 &
   pids+=($!)
   wait_sock "$run/ndpi-agent/default.sock" 10

@@ -84,7 +84,7 @@ key_line() {
 		ins && line ~ "^[[:space:]]*" key "[[:space:]]*[=:]" { print NR; exit }' "$1"
 }
 
-has_print_config() { "${BIN[$1]}" --help 2>&1 | grep -q -- "print-config"; }
+has_print_config() { grep -q -- "print-config" <<<"$("${BIN[$1]}" --help 2>&1)"; }
 
 # 1. the shipped file passes every daemon's check
 for d in "${daemons[@]}"; do
@@ -175,7 +175,7 @@ expect_reject() {
 for d in "${daemons[@]}"; do
 	for s in ${SECS[$d]}; do
 		# unknown key: inserted right after the section's opening line
-		start=$(grep -n -E "^[[:space:]]*$s[[:space:]]*=[[:space:]]*\{" "$conf" | head -n1 | cut -d: -f1)
+		start=$(grep -n -E "^[[:space:]]*$s[[:space:]]*=[[:space:]]*\{" "$conf" | sed -n 1p | cut -d: -f1)
 		if [ -z "$start" ]; then
 			fail "no section $s in conf/dpi.conf"
 			continue

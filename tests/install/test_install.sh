@@ -20,14 +20,14 @@ mode() { stat -c %a "$1"; }
 for b in agent/routerd-ndpi-agent classifier/routerd-dpi-classifier logger/routerd-firewall-logger; do
 	[ -x "$bld/services/$b" ] || { echo "FAIL: $bld/services/$b not built" >&2; exit 1; }
 done
-bash "$src/install.sh" --help | grep -q -- '--restart-unsupervised' || fail "--help"
+grep -q -- '--restart-unsupervised' <<<"$(bash "$src/install.sh" --help)" || fail "--help"
 
 D=$tmp/root
 # -- a dry run into an empty root changes nothing (not even creating the root)
 out=$(inst --destdir "$D" --dry-run 2>&1) || { echo "$out" >&2; fail "dry run of a fresh install failed"; }
 [ ! -e "$D" ] || fail "dry run created $D"
-printf '%s\n' "$out" | grep -q "^+ install -m 0755 .*$D/usr/local/bin/" || fail "dry run did not print the binary installs"
-printf '%s\n' "$out" | grep -q "^+ install -m 0640 .*dpi.conf $D/etc/routerd/dpi.conf" || fail "dry run did not print the config install"
+grep -q "^+ install -m 0755 .*$D/usr/local/bin/" <<<"$out" || fail "dry run did not print the binary installs"
+grep -q "^+ install -m 0640 .*dpi.conf $D/etc/routerd/dpi.conf" <<<"$out" || fail "dry run did not print the config install"
 ok "dry run of a first install prints the actions and creates nothing"
 
 # -- first install
@@ -35,12 +35,12 @@ inst --destdir "$D" >"$tmp/first.log" 2>&1 || { cat "$tmp/first.log" >&2; fail "
 for b in routerd-ndpi-agent routerd-dpi-classifier routerd-firewall-logger; do
 	f=$D/usr/local/bin/$b
 	[ -x "$f" ] && [ "$(mode "$f")" = 755 ] || fail "$f missing or mode $(mode "$f" 2>/dev/null)"
-	cmp -s "$f" "$(find "$bld/services" -name "$b" -type f | head -1)" || fail "$f differs from the build"
+	cmp -s "$f" "$(find "$bld/services" -name "$b" -type f | sed -n 1p)" || fail "$f differs from the build"
 done
 if [ -x "$bld/services/console/routerd-dpi-console" ]; then
 	[ -x "$D/usr/local/bin/routerd-dpi-console" ] || fail "console binary not installed"
 fi
-ls -A "$D/usr/local/bin" | grep -q '^\.' && fail "temporary files left in bin/"
+grep -q '^\.' <<<"$(ls -A "$D/usr/local/bin")" && fail "temporary files left in bin/"
 [ "$(mode "$D/etc/routerd")" = 750 ] || fail "/etc/routerd mode $(mode "$D/etc/routerd")"
 [ "$(mode "$D/etc/routerd/dpi.conf")" = 640 ] || fail "dpi.conf mode"
 cmp -s "$src/conf/dpi.conf" "$D/etc/routerd/dpi.conf" || fail "dpi.conf is not conf/dpi.conf"
@@ -68,7 +68,7 @@ before=$(tree "$D")
 out=$(inst --destdir "$D" --dry-run 2>&1) || fail "dry run over an install failed"
 [ "$before" = "$(tree "$D")" ] || fail "dry run changed the tree"
 out=$(inst --destdir "$D" --uninstall --purge --dry-run 2>&1) || fail "dry-run uninstall failed"
-printf '%s\n' "$out" | grep -q "^+ rm -f $D/usr/local/bin/routerd-dpi-classifier" || fail "dry-run uninstall did not print the removals"
+grep -q "^+ rm -f $D/usr/local/bin/routerd-dpi-classifier" <<<"$out" || fail "dry-run uninstall did not print the removals"
 [ "$before" = "$(tree "$D")" ] || fail "dry-run uninstall changed the tree"
 ok "--dry-run (install and uninstall --purge) prints actions and leaves the tree identical"
 
@@ -107,7 +107,7 @@ done
 ok "--init openrc installs /etc/init.d scripts (0755, sh -n)"
 
 # -- --with-ndpi: passes only when the agent reports libndpiLoaded:true
-if "$bld/services/agent/routerd-ndpi-agent" selftest 2>/dev/null | grep -q '"libndpiLoaded":true'; then
+if grep -q '"libndpiLoaded":true' <<<"$("$bld/services/agent/routerd-ndpi-agent" selftest 2>/dev/null)"; then
 	inst --destdir "$tmp/ndpi" --with-ndpi >"$tmp/ndpi.log" 2>&1 || { cat "$tmp/ndpi.log" >&2; fail "--with-ndpi with a libndpi agent"; }
 	ok "--with-ndpi accepts an agent with libndpi"
 else
@@ -116,7 +116,7 @@ else
 	grep -q 'libndpiLoaded' "$tmp/ndpi.log" || fail "--with-ndpi failure without instructions"
 fi
 nd=$src/build-nondpi/services/agent/routerd-ndpi-agent
-if [ -x "$nd" ] && ! "$nd" selftest 2>/dev/null | grep -q '"libndpiLoaded":true'; then
+if [ -x "$nd" ] && ! grep -q '"libndpiLoaded":true' <<<"$("$nd" selftest 2>/dev/null)"; then
 	mkdir -p "$tmp/bd/services"/{agent,classifier,logger}
 	cp "$nd" "$tmp/bd/services/agent/"
 	cp "$bld/services/classifier/routerd-dpi-classifier" "$tmp/bd/services/classifier/"
@@ -141,7 +141,7 @@ done
 [ -f "$D/etc/routerd/dpi.conf" ] && [ -d "$D/var/lib/routerd" ] || fail "uninstall removed config or state"
 inst --destdir "$D" --uninstall --purge >"$tmp/purge.log" 2>&1 || fail "purge"
 [ ! -e "$D/etc/routerd" ] && [ ! -e "$D/var/lib/routerd" ] || fail "purge left /etc/routerd or /var/lib/routerd"
-left=$(cd "$D" && find . -type f | head -5)
+left=$(cd "$D" && find . -type f | sed -n 1,5p)
 [ -z "$left" ] || fail "files left after purge: $left"
 ok "--uninstall removes binaries/units/scripts/docs and keeps config+state; --purge removes those too"
 

@@ -183,7 +183,7 @@ for n in "${!npid[@]}"; do
 	[ ! -e "/proc/${npid[$n]}" ] || fail "$n (pid ${npid[$n]}) did not stop on SIGTERM"
 done
 inst --uninstall --purge >"$T/uninstall.log" 2>&1 || { cat "$T/uninstall.log" >&2; fail "uninstall"; }
-left=$(find "$P" "$T/etc" "$T/var" -type f 2>/dev/null | head -5)
+left=$(find "$P" "$T/etc" "$T/var" -type f 2>/dev/null | sed -n 1,5p)
 [ -z "$left" ] || fail "files left after uninstall --purge: $left"
 ok "stopped with SIGTERM; uninstall --purge removed everything it installed"
 

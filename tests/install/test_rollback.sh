@@ -168,7 +168,7 @@ br=$(printf '%s' "$st" | jq -r .agent.breaker)
 [ -n "$(printf '%s' "$st" | jq -r '.agent.error // empty')" ] || fail "status gives no reason (agent.error empty)"
 [ "$(printf '%s' "$st" | jq -r .ok)" = true ] || fail "engine auto must stay ok:true without the agent"
 [ "$(code "$T/cls.sock" /v1/healthz)" = 200 ] || fail "classifier healthz not 200 with engine auto and no agent"
-m=$(get "$T/cls.sock" /metrics | grep -E '^routerd_dpi_[a-z_]*agent_breaker_open(\{[^}]*\})? ' | awk '{print $2}' | head -1)
+m=$(get "$T/cls.sock" /metrics | grep -E '^routerd_dpi_[a-z_]*agent_breaker_open(\{[^}]*\})? ' | awk '{print $2}' | sed -n 1p)
 [ "${m:-}" = 1 ] || [ "$br" = half-open ] || fail "metrics agent_breaker_open is '${m:-absent}'"
 ok "classifier breaker $br (opens counted), status says why: $(printf '%s' "$st" | jq -r .agent.error)"
 

@@ -80,7 +80,7 @@ ok "engine auto / ndpi-agent: classifier Wants= and After= the agent"
 for c in builtin auto ndpi big; do
 	u=$tmp/sd-$c/routerd-firewall-logger.service
 	# no dependency, directive or argument names the agent (the generated-by header names the engine)
-	if grep -v '^#' "$u" "$tmp/rc-$c/routerd-firewall-logger" | grep -qi 'agent' ||
+	if grep -qi 'agent' <<<"$(grep -v '^#' "$u" "$tmp/rc-$c/routerd-firewall-logger")" ||
 		grep -q 'routerd-ndpi-agent' "$u" "$tmp/rc-$c/routerd-firewall-logger"; then
 		fail "$c: the logger's unit or script mentions the agent"
 	fi

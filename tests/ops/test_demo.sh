@@ -43,6 +43,6 @@ grep -Eq 'NFLOG packets [1-9]' "$out" || fail "live: the logger saw no NFLOG pac
 grep -Eq 'NFLOG lost: 0$' "$out" || fail "live: NFLOG lost packets"
 tag=$(sed -n 's/^== network: namespaces \(rd[0-9]*\)-cli .*/\1/p' "$out")
 [ -n "$tag" ] || fail "live: no namespace names printed"
-if ip netns list | grep -q "^$tag-"; then fail "live: namespaces $tag-* left behind"; fi
+if grep -q "^$tag-" <<<"$(ip netns list)"; then fail "live: namespaces $tag-* left behind"; fi
 sed 's/^/  /' "$out"
 echo "PASS"

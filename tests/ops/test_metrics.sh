@@ -93,7 +93,7 @@ if [ $with_console = 1 ]; then
 		--firewall-db "$tmp/firewall-logs.db" --traffic-db "$tmp/traffic-flows.db" \
 		--classifier-socket "$tmp/classifier.sock" --agent-socket "$tmp/agent.sock" \
 		--logger-socket "$tmp/logger.sock"
-	con_port() { sed -n 's/.*listening on .*(port \([0-9]*\)).*/\1/p' "$tmp/console.log" | head -1; }
+	con_port() { sed -n 's/.*listening on .*(port \([0-9]*\)).*/\1/p' "$tmp/console.log" | sed -n 1p; }
 	has_port() { [ -n "$(con_port)" ]; }
 	if poll 20 has_port; then
 		con_url=http://127.0.0.1:$(con_port)
@@ -128,9 +128,9 @@ check_exposition() { # check_exposition SVC FILE
 		fail "$svc: promtool check metrics: $lint"
 	fi
 	# every sample and every HELP/TYPE line carries the prefix
-	bad=$(grep -v '^#' "$f" | grep -v "^$pre" | head -3)
+	bad=$(grep -v '^#' "$f" | grep -v "^$pre" | sed -n 1,3p)
 	[ -z "$bad" ] || fail "$svc: samples without the $pre prefix: $bad"
-	bad=$(grep -E '^# (HELP|TYPE) ' "$f" | awk -v p="$pre" 'index($3, p) != 1' | head -3)
+	bad=$(grep -E '^# (HELP|TYPE) ' "$f" | awk -v p="$pre" 'index($3, p) != 1' | sed -n 1,3p)
 	[ -z "$bad" ] || fail "$svc: HELP/TYPE without the $pre prefix: $bad"
 	# every family has a non-empty HELP and a TYPE; counters end in _total
 	bad=$(awk '
@@ -141,11 +141,11 @@ check_exposition() { # check_exposition SVC FILE
 		  if (!(n in help)) print "no HELP: " n
 		  if (!(n in type)) print "no TYPE: " n
 		  else if (type[n] == "counter" && n !~ /_total$/) print "counter without _total: " n }
-	' "$f" | head -3)
+	' "$f" | sed -n 1,3p)
 	[ -z "$bad" ] || fail "$svc: $bad"
 	# labels are key="value" with escaped values
 	bad=$(grep -v '^#' "$f" | grep '{' |
-		grep -Ev '^[a-z_:][a-z0-9_:]*\{([a-zA-Z_][a-zA-Z0-9_]*="([^"\\]|\\[\\"n])*",?)+\} ' | head -3)
+		grep -Ev '^[a-z_:][a-z0-9_:]*\{([a-zA-Z_][a-zA-Z0-9_]*="([^"\\]|\\[\\"n])*",?)+\} ' | sed -n 1,3p)
 	[ -z "$bad" ] || fail "$svc: malformed labels: $bad"
 }
 
@@ -158,7 +158,7 @@ counters_monotonic() { # counters_monotonic SVC FIRST SECOND
 		{ n = $1; sub(/\{.*/, "", n); if (type[n] != "counter") next
 		  if (file == 1) first[$1] = $2
 		  else if (($1 in first) && $2 + 0 < first[$1] + 0) print $1 " went from " first[$1] " to " $2 }
-	' "$2" "$3" | head -3)
+	' "$2" "$3" | sed -n 1,3p)
 	[ -z "$bad" ] || fail "$1: counters went down: $bad"
 }
 

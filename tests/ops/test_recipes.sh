@@ -77,14 +77,14 @@ start console "$CON" daemon "${cfg[@]}" --listen 127.0.0.1:0 \
 	--classifier-socket "$rt/dpi-classifier/default.sock" \
 	--agent-socket "$rt/ndpi-agent/default.sock" \
 	--logger-socket "$rt/firewall-logger/default.sock"
-con_port() { sed -n 's/.*listening on .*(port \([0-9]*\)).*/\1/p' "$tmp/console.log" | head -1; }
+con_port() { sed -n 's/.*listening on .*(port \([0-9]*\)).*/\1/p' "$tmp/console.log" | sed -n 1p; }
 has_port() { [ -n "$(con_port)" ]; }
 poll 20 has_port || die "console: no listening port in its log"
 port=$(con_port)
 
 # without libndpi the agent is degraded on purpose: its /v1/healthz answers 503
 ndpi=1
-"$AGT" selftest 2>/dev/null | grep -q '"libndpiLoaded":true' || ndpi=0
+grep -q '"libndpiLoaded":true' <<<"$("$AGT" selftest 2>/dev/null)" || ndpi=0
 
 # ---- every recipe ---------------------------------------------------------------------------
 ran=0
