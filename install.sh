@@ -446,9 +446,16 @@ if [ "$live" = 1 ]; then
 	done
 fi
 
-proc_start() { awk '{print $22}' "/proc/$1/stat" 2>/dev/null || true; }
-# same process (pid + start time: pids are reused) and not a zombie
-proc_alive() { [ "$(proc_start "$1")" = "$2" ] && [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" != Z ]; }
+proc_stat() { # pid -> "STATE STARTTIME" from one read of /proc/<pid>/stat (empty when gone)
+	local s f
+	s=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
+	read -r -a f <<<"${s##*) }" # the fields after "(comm) ": state is field 3, starttime field 22
+	printf '%s %s\n' "${f[0]}" "${f[19]}"
+}
+proc_start() { local s; s=$(proc_stat "$1"); printf '%s\n' "${s#* }"; }
+# same process (pid + start time: pids are reused) and not a zombie, from a single read: two reads
+# race with the reaper (a zombie reaped between them looked alive)
+proc_alive() { local s; s=$(proc_stat "$1"); [ -n "$s" ] && [ "${s% *}" != Z ] && [ "${s#* }" = "$2" ]; }
 restart_one() { # pid binary: SIGTERM, wait, start the new binary with the same argv
 	local pid=$1 b=$2 i out err cwd st exe
 	local -a argv=()
@@ -475,7 +482,7 @@ restart_one() { # pid binary: SIGTERM, wait, start the new binary with the same 
 	done
 	if proc_alive "$pid" "$st"; then
 		warn "pid $pid did not stop in 10 s: SIGKILL"
-		kill -KILL "$pid" 2>/dev/null || true
+		! proc_alive "$pid" "$st" || kill -KILL "$pid" 2>/dev/null || true
 		for ((i = 0; i < 20; i++)); do proc_alive "$pid" "$st" || break; sleep 0.1; done
 	fi
 	(cd "$cwd" && exec setsid "${argv[@]}" </dev/null >>"$out" 2>>"$err") &

@@ -113,13 +113,20 @@ done
 [ $fails -eq 0 ] || exit 1
 ok "installed daemons answer healthz: ${!pid[*]}"
 declare -A argv0 start0
-starttime() { awk '{print $22}' "/proc/$1/stat" 2>/dev/null || true; }
+pstat() { # pid -> "STATE STARTTIME" from one read of /proc/<pid>/stat (empty when gone)
+	local s f
+	s=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
+	read -r -a f <<<"${s##*) }" # the fields after "(comm) ": state is field 3, starttime field 22
+	printf '%s %s\n' "${f[0]}" "${f[19]}"
+}
+starttime() { local s; s=$(pstat "$1"); printf '%s\n' "${s#* }"; }
 for n in "${!pid[@]}"; do
 	argv0[$n]=$(tr '\0' ' ' <"/proc/${pid[$n]}/cmdline")
 	start0[$n]=$(starttime "${pid[$n]}")
 done
-# the same process (pid + start time: pids get reused on a busy machine), not a zombie
-alive() { [ "$(starttime "$1")" = "$2" ] && [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" != Z ]; }
+# the same process (pid + start time: pids get reused on a busy machine), not a zombie; one read
+# of stat (with two, a zombie reaped between them looked alive: CI failed on that once)
+alive() { local s; s=$(pstat "$1"); [ -n "$s" ] && [ "${s% *}" != Z ] && [ "${s#* }" = "$2" ]; }
 
 # -- upgrade without --restart-unsupervised: detected ("(deleted)"), reported, left running
 inst --build-dir "$B2" >"$T/install2.log" 2>&1 || { cat "$T/install2.log" >&2; fail "upgrade install"; }
