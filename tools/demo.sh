@@ -116,7 +116,8 @@ echo "  routerd-dpi-classifier pid ${pids[-1]}"
 while (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done
 "$CONSOLE" daemon --config "$tmp/dpi.conf" --listen "127.0.0.1:$port" 2>"$tmp/console.log" &
 pids+=($!)
-for _ in $(seq 50); do curl -sf --max-time 1 "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
+# up to 200 tries 0.1 s apart: an ASan build on a loaded machine starts slowly
+for _ in $(seq 200); do curl -sf --max-time 1 "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
 echo "  routerd-dpi-console    pid ${pids[-1]} on http://127.0.0.1:$port/"
 
 LSOCK=$run/firewall-logger/default.sock
@@ -145,7 +146,7 @@ if [ $offline -eq 0 ]; then
   echo "  routerd-firewall-logger pid ${pids[-1]} (NFLOG + conntrack in $ns_gw)"
   ip netns exec "$ns_srv" "$GEN" serve --addr 10.77.2.2 >"$tmp/serve.log" 2>&1 &
   pids+=($!)
-  for _ in $(seq 50); do grep -q "serving on" "$tmp/serve.log" 2>/dev/null && break; sleep 0.1; done
+  for _ in $(seq 200); do grep -q "serving on" "$tmp/serve.log" 2>/dev/null && break; sleep 0.1; done
   step "traffic: $((${#clients[@]} / 2)) clients, HTTP, TLS, DNS, QUIC, NTP, MQTT for ${duration}s"
   rounds=$((duration * 2))
   ip netns exec "$ns_cli" "$GEN" client --server 10.77.2.2 "${clients[@]}" --rounds "$rounds" --interval-ms 500 \

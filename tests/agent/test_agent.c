@@ -109,7 +109,7 @@ static void daemon_start(struct daemon *d, const char *tag, const char *conf_tex
 		      (char *)NULL);
 		_exit(127);
 	}
-	for (int i = 0; i < 500; i++) {
+	for (int i = 0; i < 2000; i++) { /* 20 s: ASan on a loaded machine */
 		struct stat st;
 		if (stat(d->sock, &st) == 0 && S_ISSOCK(st.st_mode))
 			return;
@@ -488,7 +488,8 @@ static void test_agent_daemon_nng_batch(void **state)
 	daemon_start(&d, "nng", conf_ok);
 	struct rdpi_rpc_client *cl;
 	assert_int_equal(rdpi_rpc_client_new(d.url, NULL, &cl), 0);
-	for (int i = 0; i < 200 && !rdpi_rpc_client_connected(cl); i++)
+	/* the agent listens on its ipc after its HTTP socket exists: the client redials */
+	for (int i = 0; i < 2000 && !rdpi_rpc_client_connected(cl); i++)
 		usleep(10000);
 
 	/* DNS query + answer (both directions) and an IPv6 TLS ClientHello */

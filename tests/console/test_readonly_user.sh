@@ -47,23 +47,25 @@ deny() {
 total() {
   curl -sf "http://127.0.0.1:$port/api/v1/firewall-logs?since=30d" | jq -r '"\(.total) \(.errors | length)"' || true
 }
+# The waits below poll up to 200 times, 0.1 s apart (20 s and more): the ASan logger and
+# console start, read the FIFO and commit slowly on a loaded machine.
 wait_total() { # want
   local i got
-  for i in $(seq 50); do got=$(total); [ "$got" = "$1 0" ] && return 0; sleep 0.1; done
+  for i in $(seq 200); do got=$(total); [ "$got" = "$1 0" ] && return 0; sleep 0.1; done
   fail "firewall-logs total: want '$1 0' (total, errors), got '$got'"
 }
 
 logger_start
 deny
 deny
-for _ in $(seq 50); do [ -s "$db-wal" ] && break; sleep 0.1; done
+for _ in $(seq 200); do [ -s "$db-wal" ] && break; sleep 0.1; done
 port=$((30000 + $$ % 20000))
 console_start() {
   runuser -u nobody -- "$C" --config /dev/null --listen "127.0.0.1:$port" --firewall-db "$db" \
     --traffic-db "$T/lib/traffic-flows.db" --classifier-socket '' --agent-socket '' \
     --logger-socket '' --cache-ttl 0s 2>>"$T/console.log" &
   cpid=$!
-  for _ in $(seq 50); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
+  for _ in $(seq 200); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
 }
 console_stop() { kill "$cpid"; wait "$cpid" || true; cpid=; }
 
@@ -77,7 +79,7 @@ console_stop
 # a logger run without the console attached removes its -wal/-shm on exit
 logger_start
 deny
-for _ in $(seq 50); do [ "$(sqlite3 "file:$db?mode=ro" 'SELECT count(*) FROM firewall_logs' 2>/dev/null)" = 3 ] && break; sleep 0.1; done
+for _ in $(seq 200); do [ "$(sqlite3 "file:$db?mode=ro" 'SELECT count(*) FROM firewall_logs' 2>/dev/null)" = 3 ] && break; sleep 0.1; done
 logger_stop
 [ ! -e "$db-shm" ] || fail "$db-shm still there after the logger stopped"
 console_start

@@ -62,7 +62,7 @@ static int classifier_start(struct classifier *c)
 	c->pid = tu_spawn(argv, c->err);
 	if (c->pid < 0)
 		return -1;
-	return tu_wait_for_socket(c->sock, 0, 5000);
+	return tu_wait_for_socket(c->sock, 0, 20000); /* ASan on a loaded machine */
 }
 
 /* SIGTERM; a non-zero exit (e.g. a sanitizer report) is printed, not failed: the
@@ -604,7 +604,7 @@ static void fifo_daemon_start(struct fifo_daemon *f, const char *name, const cha
 	const char *extra[] = {"--input-file",	f->fifo, "--input-format", "kv", "--path", f->db,
 			       "--nflog-group", "0",	 "--dpi-socket",   dpi,	 NULL};
 	assert_true(logger_spawn(&f->l, extra) > 0);
-	if (tu_wait_for_socket(f->l.sock, 0, 5000) != 0) {
+	if (tu_wait_for_socket(f->l.sock, 0, 20000) != 0) {
 		close(f->wfd);
 		tu_print_file(f->l.err);
 		kill(f->l.pid, SIGKILL);
@@ -740,7 +740,7 @@ static void test_daemon_serves_without_input(void **state)
 	const char *extra[] = {"--path", db, "--nflog-group", "0", "--dpi-socket", "", NULL};
 	assert_true(logger_spawn(&l, extra) > 0);
 	int st = 0;
-	bool up = tu_wait_for_socket(l.sock, 0, 5000) == 0;
+	bool up = tu_wait_for_socket(l.sock, 0, 20000) == 0;
 	if (up)
 		usleep(300000); /* still there a moment later? */
 	if (waitpid(l.pid, &st, WNOHANG) == l.pid) {

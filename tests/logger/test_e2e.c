@@ -361,7 +361,7 @@ static int ct_flush(void *arg)
 static int tcp_probe(void *arg)
 {
 	int port = *(const int *)arg;
-	for (int i = 0; i < 100; i++) {
+	for (int i = 0; i < 200; i++) { /* 10 s and more */
 		int s = socket(AF_INET, SOCK_STREAM, 0);
 		struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
 		inet_pton(AF_INET, SRV_ADDR, &sa.sin_addr);
@@ -588,7 +588,7 @@ static void start_daemons(struct e2e *t, const char *const *extra)
 			       t->csock,	  "--ipc",  t->cipc,	NULL};
 	t->classifier = ns_spawn(g, cargv, t->cerr, SIGTERM);
 	assert_true(t->classifier > 0);
-	if (tu_wait_for_socket(t->csock, t->classifier, 5000) != 0) {
+	if (tu_wait_for_socket(t->csock, t->classifier, 20000) != 0) { /* ASan, loaded machine */
 		tu_print_file(t->cerr);
 		fail_msg("classifier did not start");
 	}
@@ -610,7 +610,7 @@ static void start_daemons(struct e2e *t, const char *const *extra)
 	largv[na] = NULL;
 	t->logger = ns_spawn(g, largv, t->lerr, SIGTERM);
 	assert_true(t->logger > 0);
-	if (tu_wait_for_socket(t->lsock, t->logger, 5000) != 0) {
+	if (tu_wait_for_socket(t->lsock, t->logger, 20000) != 0) {
 		tu_print_file(t->lerr);
 		fail_msg("logger did not start");
 	}

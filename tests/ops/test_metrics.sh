@@ -83,6 +83,9 @@ metric_ge() { # metric_ge SOCK NAME MIN: one scrape, NAME >= MIN
 }
 poll 20 metric_ge "$tmp/logger.sock" routerd_dpi_logger_writer_entries_total 1 ||
 	fail "logger: the kv line never reached the writer"
+# the writer counts the entry before it has built its row: the first scrape checks the row too
+poll 20 metric_ge "$tmp/logger.sock" routerd_dpi_logger_deny_rows_total 1 ||
+	fail "logger: the kv line never became a deny row"
 poll 20 metric_ge "$tmp/logger.sock" routerd_dpi_logger_dpi_connected 1 ||
 	fail "logger: never connected to the classifier"
 
