@@ -91,7 +91,7 @@ static int run(char **out, char **err, const char *const *args)
 
 struct daemon {
 	pid_t pid;
-	char sock[128], url[160], conf[128];
+	char sock[128], url[160], conf[128], err[128]; /* err: the daemon's stderr */
 };
 
 static void daemon_start(struct daemon *d, const char *tag, const char *conf_text)
@@ -99,12 +99,16 @@ static void daemon_start(struct daemon *d, const char *tag, const char *conf_tex
 	snprintf(d->sock, sizeof(d->sock), "%s/%s/agent.sock", tmpdir, tag);
 	snprintf(d->url, sizeof(d->url), "ipc://%s/%s/agent.ipc", tmpdir, tag);
 	snprintf(d->conf, sizeof(d->conf), "%s/%s.conf", tmpdir, tag);
+	snprintf(d->err, sizeof(d->err), "%s/%s.err", tmpdir, tag);
 	tu_write_file(d->conf, conf_text);
 	d->pid = fork();
 	assert_true(d->pid >= 0);
 	if (d->pid == 0) {
 		int null = open("/dev/null", O_WRONLY);
 		dup2(null, 1);
+		int err = open(d->err, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		if (err >= 0)
+			dup2(err, 2);
 		execl(bin, bin, "daemon", "--config", d->conf, "--socket", d->sock, "--ipc", d->url,
 		      (char *)NULL);
 		_exit(127);
@@ -123,7 +127,27 @@ static int daemon_stop(struct daemon *d)
 	kill(d->pid, SIGTERM);
 	int st;
 	waitpid(d->pid, &st, 0);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+	int rc = WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+	if (rc != 0)
+		tu_print_file(d->err); /* e.g. a sanitizer report */
+	return rc;
+}
+
+/* Polls the daemon's stderr (5 s and more) until it contains text. */
+static bool daemon_logged(const struct daemon *d, const char *text)
+{
+	for (int i = 0; i < 500; i++) {
+		int fd = open(d->err, O_RDONLY);
+		char *log = fd >= 0 ? slurp_fd(fd) : NULL;
+		if (fd >= 0)
+			close(fd);
+		bool found = log && strstr(log, text);
+		free(log);
+		if (found)
+			return true;
+		usleep(10000);
+	}
+	return false;
 }
 
 /* ---- HTTP over AF_UNIX ------------------------------------------------------- */
@@ -445,22 +469,22 @@ static void test_agent_daemon_http(void **state)
 	/* SIGHUP: a bad file keeps the old config, a good one is applied */
 	tu_write_file(d.conf, "agent = { flowLimit = \"x\"; };\n");
 	kill(d.pid, SIGHUP);
-	usleep(200000);
+	assert_true(daemon_logged(&d, "reload failed, keeping the running configuration"));
 	j = http_json(d.sock, "GET", "/v1/status", NULL, &code);
 	assert_int_equal(json_integer_value(json_object_get(j, "flowLimit")), 500);
 	json_decref(j);
 	tu_write_file(d.conf, "agent = { name = \"reloaded\"; flowLimit = 600; };\n");
 	kill(d.pid, SIGHUP);
-	for (int i = 0; i < 100; i++) {
+	int done = 0;
+	for (int i = 0; i < 500 && !done; i++) {
 		usleep(20000);
 		j = http_json(d.sock, "GET", "/v1/status", NULL, &code);
-		int done = strcmp(jstr(j, "name"), "reloaded") == 0;
+		done = strcmp(jstr(j, "name"), "reloaded") == 0;
 		if (done)
 			assert_int_equal(json_integer_value(json_object_get(j, "flowLimit")), 600);
 		json_decref(j);
-		if (done)
-			break;
 	}
+	assert_true(done);
 	assert_int_equal(daemon_stop(&d), 0);
 }
 

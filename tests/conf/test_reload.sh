@@ -191,7 +191,7 @@ else
 
 	printf 'firewallLog = {\n\tdpiFlowFirstPackets = 5\n' >"$l/dpi.conf" # syntax error
 	kill -HUP "$lpid"
-	expect_log logger "$l/log" "reload failed, keeping the running configuration: $l/dpi.conf:"
+	expect_log logger "$l/log" "reload failed, keeping the running configuration: $l/dpi.conf:3: syntax error"
 	alive "$lpid" && ok "logger still running after a syntax error" ||
 		fail "logger died on a syntax error"
 	expect_cfg logger "$l/l.sock" dpiFlowFirstPackets 4
