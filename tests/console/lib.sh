@@ -67,3 +67,18 @@ console_test_init() {
 	trap 'console_kill; rm -rf "$TMP"' EXIT
 	trap 'exit 130' INT TERM
 }
+
+# console_test_finish: FAIL unless the console (CPID) is still running, exits 0 on SIGTERM and
+# logged no sanitizer report; then PASS.
+console_test_finish() {
+	local rc=0
+	kill -0 "$CPID" 2>/dev/null || fail "console died during the test"
+	kill "$CPID"
+	wait "$CPID" || rc=$?
+	CPID=
+	if [ "$rc" -ne 0 ] || grep -qE 'Sanitizer|runtime error' "$TMP/console.log"; then
+		cat "$TMP/console.log"
+		fail "console exited with $rc on SIGTERM or reported a sanitizer error"
+	fi
+	echo "PASS"
+}

@@ -263,13 +263,4 @@ chromium_run shot --hide-scrollbars --window-size=1400,2000 --screenshot="$ART/c
 size=$(stat -c %s "$ART/console-page.png")
 [ "$size" -gt 20000 ] || fail "screenshot is only $size bytes"
 echo "ok: screenshot $ART/console-page.png ($size bytes)"
-kill -0 "$CPID" 2>/dev/null || fail "console died during the test"
-kill "$CPID"
-rc=0
-wait "$CPID" || rc=$?
-CPID=
-if [ "$rc" -ne 0 ] || grep -qE 'Sanitizer|runtime error' "$TMP/console.log"; then
-	cat "$TMP/console.log"
-	fail "console exited with $rc on SIGTERM or reported a sanitizer error"
-fi
-echo "PASS"
+console_test_finish

@@ -51,13 +51,4 @@ HOME=$TMP timeout -k 10 120 "$PYTHON" "$HERE/cdp.py" --base "$BASE" --chromium "
 	--tmp "$TMP" --artifacts "$ART" || rc=$?
 [ "$rc" -eq 0 ] || fail "browser scenario failed (exit $rc)"
 
-kill -0 "$CPID" 2>/dev/null || fail "console died during the test"
-kill "$CPID"
-rc=0
-wait "$CPID" || rc=$?
-CPID=
-if [ "$rc" -ne 0 ] || grep -qE 'Sanitizer|runtime error' "$TMP/console.log"; then
-	cat "$TMP/console.log"
-	fail "console exited with $rc on SIGTERM or reported a sanitizer error"
-fi
-echo "PASS"
+console_test_finish
