@@ -10,6 +10,10 @@
 #include "common/log.h"
 #include "common/rpc.h"
 
+/* The agent's Status probe: its deadline, and how soon a failed one is repeated. */
+#define AGENTLINK_PROBE_BUDGET_MS 250
+#define AGENTLINK_PROBE_RETRY_NS 1000000000ull
+
 struct agentlink {
 	struct agentlink_opts opts;
 	char url[512];
@@ -190,9 +194,13 @@ void agentlink_state(struct agentlink *a, struct agentlink_state *ret)
 		ProtobufCMessage *m = NULL;
 		char err[160];
 		enum rdpi_status st = rdpi_rpc_client_call(
-		    a->client, "Status", &e.base, &routerd__dpi__v1__agent_status__descriptor, 100,
-		    &m, err, sizeof(err));
+		    a->client, "Status", &e.base, &routerd__dpi__v1__agent_status__descriptor,
+		    AGENTLINK_PROBE_BUDGET_MS, &m, err, sizeof(err));
 		pthread_mutex_lock(&a->lock);
+		/* a failed probe is retried after 1 s, not a whole interval: one slow answer
+		 * would otherwise hide the agent's state from /v1/status for 5 s */
+		if (st != RDPI_STATUS_OK && a->opts.probe_interval_ns > AGENTLINK_PROBE_RETRY_NS)
+			a->last_probe_ns = now - a->opts.probe_interval_ns + AGENTLINK_PROBE_RETRY_NS;
 		if (st == RDPI_STATUS_OK) {
 			Routerd__Dpi__V1__AgentStatus *s = (void *)m;
 			a->st.libndpi_loaded = s->libndpiloaded;

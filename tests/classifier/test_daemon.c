@@ -197,10 +197,21 @@ static enum rdpi_status fa_reset(void *arg, struct rdpi_call *call, const Protob
 	return RDPI_STATUS_OK;
 }
 
+/* Status calls the fake agent has answered, when (monotonic ns) the first two came, and how
+ * many of the first ones it answers late (after the classifier's probe deadline). */
+static atomic_int fake_status_calls;
+static _Atomic uint64_t fake_status_at[2];
+static atomic_int fake_status_slow;
+
 static enum rdpi_status fa_status(void *arg, struct rdpi_call *call, const ProtobufCMessage *req,
 				  ProtobufCMessage *reply)
 {
 	Routerd__Dpi__V1__AgentStatus *s = (void *)reply;
+	int n = atomic_fetch_add(&fake_status_calls, 1);
+	if (n < 2)
+		atomic_store(&fake_status_at[n], rdpi_monotonic_ns());
+	if (n < atomic_load(&fake_status_slow))
+		usleep(800000);
 	s->ok = atomic_load(&fake_libndpi);
 	s->libndpiloaded = atomic_load(&fake_libndpi);
 	s->reason = s->libndpiloaded ? "" : "libndpi backend is not enabled in this build";
@@ -236,6 +247,8 @@ static void fake_start(struct fake_agent *f)
 	atomic_store(&fake_calls, 0);
 	atomic_store(&fake_mode, FAKE_RESULT);
 	atomic_store(&fake_libndpi, 1);
+	atomic_store(&fake_status_calls, 0);
+	atomic_store(&fake_status_slow, 0);
 }
 
 static void fake_stop(struct fake_agent *f)
@@ -676,6 +689,34 @@ static void test_daemon_agent_without_libndpi_keeps_builtin_active(void **state)
 	fake_stop(&fa);
 }
 
+/* A Status probe that misses its deadline is repeated after about 1 s, not after the 5 s probe
+ * interval: /v1/status shows the agent's libndpi state again soon after one slow answer. */
+static void test_daemon_slow_agent_probe_retried_soon(void **state)
+{
+	struct fake_agent fa;
+	fake_start(&fa);
+	atomic_store(&fake_status_slow, 1);
+	const char *extra[] = {"--engine", "auto", "--ndpi-agent-socket", fa.sock, NULL};
+	struct daemon d = {0};
+	assert_int_equal(daemon_start(&d, extra), 0);
+	char out[8192];
+	int code;
+	/* the first status request probes; the fake answers after 800 ms, past the deadline */
+	assert_int_equal(curl(&d, "GET", "/v1/status", NULL, out, sizeof(out), &code), 0);
+	assert_int_equal(code, 200);
+	assert_non_null(strstr(out, "\"libndpiLoaded\":false"));
+	status_until(&d, "\"libndpiLoaded\":true", out, sizeof(out));
+	assert_non_null(strstr(out, "\"activeEngine\":\"ndpi-agent\""));
+	assert_true(atomic_load(&fake_status_calls) >= 2);
+	uint64_t gap_ms = (atomic_load(&fake_status_at[1]) - atomic_load(&fake_status_at[0])) / 1000000;
+	print_message("second Status probe %llu ms after the slow first one\n",
+		      (unsigned long long)gap_ms);
+	/* about 1 s; the interval is 5 s: 4 s leaves room for a loaded machine */
+	assert_true(gap_ms >= 900 && gap_ms < 4000);
+	daemon_stop(&d);
+	fake_stop(&fa);
+}
+
 static int group_setup(void **state)
 {
 	const char *b = getenv("RDPI_BINARY_DIR");
@@ -713,6 +754,7 @@ int main(void)
 	    cmocka_unit_test(test_daemon_agent_timeout_counts_and_breaker),
 	    cmocka_unit_test(test_daemon_hung_agent_does_not_block),
 	    cmocka_unit_test(test_daemon_agent_without_libndpi_keeps_builtin_active),
+	    cmocka_unit_test(test_daemon_slow_agent_probe_retried_soon),
 	};
 	int rc = cmocka_run_group_tests(tests, group_setup, group_teardown);
 	rdpi_rpc_fini();
