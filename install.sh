@@ -482,7 +482,7 @@ restart_one() { # pid binary: SIGTERM, wait, start the new binary with the same 
 	done
 	if proc_alive "$pid" "$st"; then
 		warn "pid $pid did not stop in 10 s: SIGKILL"
-		! proc_alive "$pid" "$st" || kill -KILL "$pid" 2>/dev/null || true
+		kill -KILL "$pid" 2>/dev/null || true
 		for ((i = 0; i < 20; i++)); do proc_alive "$pid" "$st" || break; sleep 0.1; done
 	fi
 	(cd "$cwd" && exec setsid "${argv[@]}" </dev/null >>"$out" 2>>"$err") &

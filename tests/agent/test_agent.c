@@ -113,13 +113,10 @@ static void daemon_start(struct daemon *d, const char *tag, const char *conf_tex
 		      (char *)NULL);
 		_exit(127);
 	}
-	for (int i = 0; i < 2000; i++) { /* 20 s: ASan on a loaded machine */
-		struct stat st;
-		if (stat(d->sock, &st) == 0 && S_ISSOCK(st.st_mode))
-			return;
-		usleep(10000);
+	if (tu_wait_for_socket(d->sock, d->pid, 20000) != 0) { /* ASan on a loaded machine */
+		tu_print_file(d->err);
+		fail_msg("daemon did not create %s", d->sock);
 	}
-	fail_msg("daemon did not create %s", d->sock);
 }
 
 static int daemon_stop(struct daemon *d)

@@ -95,9 +95,9 @@ static int curl(const struct daemon *d, const char *method, const char *path, co
 	return 0;
 }
 
-/* GET /v1/status until it contains want (20 s and more), its last answer in out: the agent's
- * libndpi state there comes from a Status probe with a 100 ms budget, repeated every 5 s, and
- * one probe may miss its budget on a loaded machine. */
+/* GET /v1/status until it contains want (20 s and more; fails the test otherwise), its last
+ * answer in out: the agent's libndpi state there comes from a Status probe, which a loaded
+ * machine can make miss its deadline (it is repeated after 1 s). */
 static void status_until(const struct daemon *d, const char *want, char *out, size_t outlen)
 {
 	int code = 0;
@@ -108,6 +108,7 @@ static void status_until(const struct daemon *d, const char *want, char *out, si
 			return;
 		usleep(100000);
 	}
+	fail_msg("/v1/status never contained %s; last answer: %s", want, out);
 }
 
 static char *b64(const uint8_t *p, size_t n)
@@ -549,7 +550,6 @@ static void test_daemon_agent_result_merged_with_builtin(void **state)
 	assert_non_null(strstr(out, "\"appName\":\"youtube\""));
 	assert_int_equal(atomic_load(&fake_calls), 1);
 	status_until(&d, "\"activeEngine\":\"ndpi-agent\"", out, sizeof(out));
-	assert_non_null(strstr(out, "\"activeEngine\":\"ndpi-agent\""));
 	assert_non_null(strstr(out, "\"agentClassified\":1"));
 	assert_non_null(strstr(out, "\"cacheHits\":1"));
 	daemon_stop(&d);
@@ -684,7 +684,6 @@ static void test_daemon_agent_without_libndpi_keeps_builtin_active(void **state)
 	status_until(&d, "libndpi backend is not enabled", out, sizeof(out));
 	assert_non_null(strstr(out, "\"activeEngine\":\"builtin\""));
 	assert_non_null(strstr(out, "\"libndpiLoaded\":false"));
-	assert_non_null(strstr(out, "libndpi backend is not enabled"));
 	daemon_stop(&d);
 	fake_stop(&fa);
 }

@@ -175,7 +175,7 @@ expect_reject() {
 for d in "${daemons[@]}"; do
 	for s in ${SECS[$d]}; do
 		# unknown key: inserted right after the section's opening line
-		start=$(grep -n -E "^[[:space:]]*$s[[:space:]]*=[[:space:]]*\{" "$conf" | sed -n 1p | cut -d: -f1)
+		start=$(grep -n -m1 -E "^[[:space:]]*$s[[:space:]]*=[[:space:]]*\{" "$conf" | cut -d: -f1)
 		if [ -z "$start" ]; then
 			fail "no section $s in conf/dpi.conf"
 			continue

@@ -178,7 +178,7 @@ check_eq "first flow key" "$(head -1 <<<"$keys")" "xss-$$"
 check_eq "flow sources" "$(table flows-table | grep -o '<tr [^>]*data-source="[^"]*"' | sed 's/.*data-source="//; s/"$//')" \
 	"$(jq -r '.flows[] | .source // ""' "$F")"
 check_eq "source badges" "$(table flows-table | grep -o '<span class="badge src-' | wc -l)" 50
-first_client=$(table flows-table | grep -o '<td class="client">[^<]*' | sed -n 1p | sed 's/.*>//')
+first_client=$(table flows-table | grep -o '<td class="client">[^<]*' | sed -n '1s/.*>//p')
 check_eq "first flow client" "$first_client" "$(jq -r '.flows[0] | "\(.clientAddress):\(.clientPort)"' "$F")"
 check_eq "flows-range" "$(dattr flows-range data-count)" "50"
 grep -q "<td class=\"proto\"[^>]*>$(jq -r '.flows[0].displayProtocol' "$F")</td>" <<<"$(table flows-table)" ||

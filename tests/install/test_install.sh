@@ -35,7 +35,7 @@ inst --destdir "$D" >"$tmp/first.log" 2>&1 || { cat "$tmp/first.log" >&2; fail "
 for b in routerd-ndpi-agent routerd-dpi-classifier routerd-firewall-logger; do
 	f=$D/usr/local/bin/$b
 	[ -x "$f" ] && [ "$(mode "$f")" = 755 ] || fail "$f missing or mode $(mode "$f" 2>/dev/null)"
-	cmp -s "$f" "$(find "$bld/services" -name "$b" -type f | sed -n 1p)" || fail "$f differs from the build"
+	cmp -s "$f" "$(find "$bld/services" -name "$b" -type f -print -quit)" || fail "$f differs from the build"
 done
 if [ -x "$bld/services/console/routerd-dpi-console" ]; then
 	[ -x "$D/usr/local/bin/routerd-dpi-console" ] || fail "console binary not installed"
